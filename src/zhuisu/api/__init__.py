@@ -1,0 +1,1 @@
+"""HTTP edges: EPCIS REST binding, platform API, resolver."""

@@ -1,0 +1,1 @@
+"""Identifiers: GS1 keys, Digital Link, EPC URN, Chinese codes, trace-code issuing."""

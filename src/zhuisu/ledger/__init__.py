@@ -1,0 +1,1 @@
+"""Tamper-evident ledger: RFC 6962/9162 Merkle log with signed checkpoints."""
