@@ -1,0 +1,245 @@
+"""Capture throughput end to end over HTTP, on SQLite and PostgreSQL.
+
+Writes an N-event EPCISDocument (a realistic mix of commissioning, aggregation, shipping/receiving,
+transformation and sensor events), starts ``zhuisu serve`` on a fresh database, POSTs the document to
+/epcis/capture, waits for the job and prints events/s and the server's peak memory (VmHWM).
+
+    .venv/bin/python benchmarks/capture.py --events 100000 [--store sqlite|postgresql|both] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from rich.progress import Progress
+
+PG_ADMIN = os.environ.get("ZHUISU_BENCH_PG", "postgresql://127.0.0.1:5432/test")
+CONTEXT = [
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+    {"zs": "https://zhuisu.org/ns/epcis/"},
+]
+
+
+def _event(i: int, rnd: random.Random) -> dict:
+    day = 1 + i % 28
+    time_ = f"2026-10-{day:02d}T{rnd.randrange(24):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}.{i % 1000:03d}+08:00"
+    cp = f"69{rnd.randrange(10000, 99999)}"
+    loc = {"id": f"urn:epc:id:sgln:{cp}.{rnd.randrange(10000, 99999)}.0"}
+    kind = i % 10
+    base = {"eventTime": time_, "eventTimeZoneOffset": "+08:00", "readPoint": loc, "bizLocation": loc}
+    serials = [
+        f"urn:epc:id:sgtin:{cp}.0{rnd.randrange(10000, 99999)}.{i}{k}" for k in range(rnd.randrange(1, 6))
+    ]
+    lot = f"urn:epc:class:lgtin:{cp}.0{rnd.randrange(10000, 99999)}.L{i // 50}"
+    if kind < 3:
+        return {
+            "type": "ObjectEvent",
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "epcList": serials,
+            **base,
+            "ilmd": {"zs:lot": f"L{i // 50}", "zs:origin": "山东临沂"},
+        }
+    if kind < 5:
+        return {
+            "type": "AggregationEvent",
+            "action": "ADD",
+            "bizStep": "packing",
+            "disposition": "in_progress",
+            "parentID": f"urn:epc:id:sscc:{cp}.{i:010d}",
+            "childEPCs": serials,
+            **base,
+        }
+    if kind < 8:
+        step, disp = ("shipping", "in_transit") if kind < 7 else ("receiving", "in_progress")
+        return {
+            "type": "ObjectEvent",
+            "action": "OBSERVE",
+            "bizStep": step,
+            "disposition": disp,
+            "epcList": [f"urn:epc:id:sscc:{cp}.{i:010d}"],
+            **base,
+            "bizTransactionList": [
+                {"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:{cp}000001:{i}"}
+            ],
+            "sourceList": [{"type": "owning_party", "source": f"urn:epc:id:pgln:{cp}.00001"}],
+            "destinationList": [{"type": "owning_party", "destination": f"urn:epc:id:pgln:{cp}.00002"}],
+        }
+    if kind == 8:
+        return {
+            "type": "TransformationEvent",
+            "bizStep": "commissioning",
+            **base,
+            "inputQuantityList": [{"epcClass": lot, "quantity": 40, "uom": "KGM"}],
+            "outputQuantityList": [{"epcClass": lot + "X", "quantity": 38.5, "uom": "KGM"}],
+            "transformationID": f"urn:uuid:{uuid.UUID(int=rnd.getrandbits(128))}",
+        }
+    return {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "sensor_reporting",
+        "quantityList": [{"epcClass": lot, "quantity": 100, "uom": "KGM"}],
+        **base,
+        "sensorElementList": [
+            {
+                "sensorMetadata": {"time": time_},
+                "sensorReport": [{"type": "Temperature", "value": round(rnd.uniform(0, 4), 2), "uom": "CEL"}],
+            }
+        ],
+    }
+
+
+def write_document(path: Path, n: int, seed: int = 7) -> int:
+    """Stream an n-event JSON-LD EPCISDocument to ``path``; returns its size in bytes."""
+    rnd = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as out:
+        head = {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-11-22T00:00:00Z",
+        }
+        out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "epcisBody": {"eventList": [')
+        for i in range(n):
+            if i:
+                out.write(",")
+            out.write(json.dumps(_event(i, rnd), ensure_ascii=False))
+        out.write("]}}")
+    return path.stat().st_size
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fresh_db(store: str, workdir: Path) -> tuple[str, str | None]:
+    if store == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}", None
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3D{schema}", schema
+
+
+def _drop(schema: str | None) -> None:
+    if schema:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(store: str, doc: Path, n: int, workdir: Path) -> dict:
+    url, schema = _fresh_db(store, workdir)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ZHUISU_SPOOL_DIR": str(workdir / "spool"),
+        "ZHUISU_LEDGER_KEY": str(workdir / "ledger.key"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "zhuisu.cli", "serve", "--db", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        started = time.perf_counter()
+        with open(doc, "rb") as fh:
+            r = httpx.post(
+                base + "/epcis/capture",
+                content=fh,
+                headers={"Content-Type": "application/ld+json"},
+                timeout=3600,
+            )
+        r.raise_for_status()
+        location = r.headers["Location"]
+        while True:
+            j = httpx.get(base + location, timeout=60).json()
+            if not j["running"]:
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        if not j["success"]:
+            raise SystemExit(f"capture failed: {j['errors'][:3]}")
+        return {
+            "store": store,
+            "events": n,
+            "seconds": round(elapsed, 2),
+            "events_per_s": round(n / elapsed),
+            "stored": j["storedCount"],
+            "server_peak_rss_mb": round(_peak_rss_mb(server.pid), 1),
+        }
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        _drop(schema)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--json", action="store_true", help="print results as JSON lines")
+    args = ap.parse_args()
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="zhuisu-bench-") as tmp:
+        workdir = Path(tmp)
+        doc = workdir / "capture.jsonld"
+        with Progress(transient=True, disable=args.json) as progress:
+            progress.add_task(f"writing a {args.events}-event document", total=None)
+            size = write_document(doc, args.events)
+        for store in stores:
+            with Progress(transient=True, disable=args.json) as progress:
+                progress.add_task(f"capturing on {store}", total=None)
+                res = (
+                    run(store, doc, args.events, workdir / store) if (workdir / store).mkdir() is None else {}
+                )
+            res["document_mb"] = round(size / 1e6, 1)
+            results.append(res)
+            if args.json:
+                print(json.dumps(res))
+            else:
+                print(
+                    f"{store:<11} {res['events']:>9,} events in {res['seconds']:>7.2f} s = {res['events_per_s']:>7,} events/s"
+                    f"  (document {res['document_mb']} MB, server peak RSS {res['server_peak_rss_mb']} MB)"
+                )
+
+
+if __name__ == "__main__":
+    main()

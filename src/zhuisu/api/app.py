@@ -1,0 +1,82 @@
+"""The ASGI application: EPCIS 2.0 REST binding at /epcis, platform API at /api."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from starlette.responses import Response
+
+from zhuisu import __version__
+from zhuisu.api import epcis_capture, problems
+from zhuisu.config import Settings
+from zhuisu.store.db import open_store
+
+EPCIS_VERSION = "2.0.0"
+CBV_VERSION = "2.0.0"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app. With no ``engine``, open (and migrate) the database named in ``settings``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
+        epcis_capture.resume_jobs(app)
+        yield
+        epcis_capture.shutdown(app)
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="zhuisu 追溯",
+        version=__version__,
+        description="Traceability platform: GS1 EPCIS 2.0 repository, trace codes, tamper-evident ledger.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or open_store(settings.db_url)
+    problems.install(app)
+
+    @app.middleware("http")
+    async def _epcis_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/epcis"):
+            response.headers.setdefault("GS1-EPCIS-Version", EPCIS_VERSION)
+            response.headers.setdefault("GS1-CBV-Version", CBV_VERSION)
+            response.headers.setdefault("GS1-EPCIS-Min", EPCIS_VERSION)
+            response.headers.setdefault("GS1-EPCIS-Max", EPCIS_VERSION)
+            response.headers.setdefault("GS1-CBV-Min", CBV_VERSION)
+            response.headers.setdefault("GS1-CBV-Max", CBV_VERSION)
+            response.headers.setdefault("GS1-EPCIS-Capture-Limit", str(settings.capture_limit))
+            response.headers.setdefault(
+                "GS1-EPCIS-Capture-File-Size-Limit", str(settings.capture_file_size_limit)
+            )
+        return response
+
+    app.include_router(epcis_capture.router)
+    for module in ("zhuisu.api.epcis_query", "zhuisu.api.ledger"):
+        _include_if_present(app, module)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _include_if_present(app: FastAPI, module: str) -> None:
+    # Routers written by other areas are wired in as they land; a missing one is not an error yet.
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return
+    app.include_router(mod.router)

@@ -1,0 +1,262 @@
+"""What the store indexes of an event: one canonical form per value, so any spelling finds it.
+
+``index_event`` turns an event (internal JSON-LD form) into the column values and side-table rows
+the store writes. Queries normalise their parameters with the same functions (``canonical_*``), so
+``MATCH_epc=urn:epc:id:sgtin:…`` finds events captured with the Digital Link of the same item, and
+``EQ_bizStep=urn:epcglobal:cbv:bizstep:shipping`` finds ``"bizStep": "shipping"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from zhuisu.codes.epc import canonical_id
+from zhuisu.epcis import cbv
+
+# Prefixes the EPCIS 2.0 context itself defines; any other prefix must be declared by the document.
+STANDARD_PREFIXES: Mapping[str, str] = {
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbv": "https://ref.gs1.org/cbv/",
+    "cbvmda": "urn:epcglobal:cbv:mda:",
+    "gs1": "https://gs1.org/voc/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+# Top-level keys of the five event types defined by EPCIS 2.0; any other key is an extension.
+STANDARD_KEYS = frozenset(
+    {
+        "@context",
+        "type",
+        "eventID",
+        "eventTime",
+        "eventTimeZoneOffset",
+        "recordTime",
+        "certificationInfo",
+        "errorDeclaration",
+        "action",
+        "epcList",
+        "quantityList",
+        "parentID",
+        "childEPCs",
+        "childQuantityList",
+        "inputEPCList",
+        "inputQuantityList",
+        "outputEPCList",
+        "outputQuantityList",
+        "transformationID",
+        "bizStep",
+        "disposition",
+        "persistentDisposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "sourceList",
+        "destinationList",
+        "sensorElementList",
+        "ilmd",
+    }
+)
+
+_EPC_ROLES = (
+    ("epcList", "epc"),
+    ("childEPCs", "epc"),
+    ("inputEPCList", "input"),
+    ("outputEPCList", "output"),
+)
+_QTY_ROLES = (
+    ("quantityList", "class"),
+    ("childQuantityList", "class"),
+    ("inputQuantityList", "inclass"),
+    ("outputQuantityList", "outclass"),
+)
+_LINKS = (
+    ("bizTransactionList", "bizTransaction", "bizTransaction", cbv.BIZ_TRANSACTION_TYPE),
+    ("sourceList", "source", "source", cbv.SOURCE_DEST_TYPE),
+    ("destinationList", "destination", "destination", cbv.SOURCE_DEST_TYPE),
+)
+
+IdentifierRow = tuple[str, str, float | None, str | None]  # role, canonical id, quantity, uom
+LinkRow = tuple[str, str, str]  # kind, type, canonical value
+FieldRow = tuple[str, str, str | None, float | None, int | None]  # scope, name, text, number, time
+
+
+@dataclass(slots=True)
+class IndexedEvent:
+    """An event ready to store: its columns, its side-table rows and its JSON body."""
+
+    event_id: str
+    event_hash: str
+    event_type: str
+    event_time: int
+    event_tz: str | None
+    record_time: int
+    action: str | None
+    biz_step: str | None
+    disposition: str | None
+    read_point: str | None
+    biz_location: str | None
+    transformation_id: str | None
+    error_declared: bool
+    body: str
+    hash_bytes: bytes = b""
+    identifiers: list[IdentifierRow] = field(default_factory=list)
+    links: list[LinkRow] = field(default_factory=list)
+    fields: list[FieldRow] = field(default_factory=list)
+
+
+def to_micros(timestamp: str) -> int:
+    """Microseconds since the epoch (UTC) of an ISO 8601 date-time with offset or Z."""
+    dt = datetime.fromisoformat(timestamp)
+    if dt.tzinfo is None:
+        raise ValueError(f"date-time {timestamp!r} has no time zone offset")
+    return int(dt.timestamp() * 1_000_000) if dt.microsecond == 0 else _exact_micros(dt)
+
+
+def _exact_micros(dt: datetime) -> int:
+    # float timestamps lose microseconds for far dates; compute exactly.
+    epoch_s = int(dt.timestamp())
+    return epoch_s * 1_000_000 + dt.microsecond if epoch_s >= 0 else int(dt.timestamp() * 1_000_000)
+
+
+def canonical_biz_step(value: str) -> str:
+    return cbv.BIZ_STEP.to_word(value)
+
+
+def canonical_disposition(value: str) -> str:
+    return cbv.DISPOSITION.to_word(value)
+
+
+def canonical_link_type(kind: str, value: str) -> str:
+    vocab = cbv.BIZ_TRANSACTION_TYPE if kind == "bizTransaction" else cbv.SOURCE_DEST_TYPE
+    return vocab.to_word(value)
+
+
+def event_prefixes(event: Mapping[str, Any]) -> dict[str, str]:
+    """Prefix → namespace for an event: the standard ones plus those its own @context declares."""
+    prefixes = dict(STANDARD_PREFIXES)
+    ctx = event.get("@context")
+    if isinstance(ctx, dict):
+        ctx = [ctx]
+    if isinstance(ctx, list):
+        for entry in ctx:
+            if isinstance(entry, dict):
+                prefixes.update({k: v for k, v in entry.items() if isinstance(v, str)})
+    return prefixes
+
+
+def expand_name(key: str, prefixes: Mapping[str, str]) -> str:
+    """``example:myField`` → ``http://ns.example.com/epcis/myField``; unknown prefixes stay as given."""
+    prefix, sep, local = key.partition(":")
+    if sep and prefix in prefixes:
+        return prefixes[prefix] + local
+    return key
+
+
+def _field_rows(scope: str, obj: Mapping[str, Any], prefixes: Mapping[str, str]) -> Iterator[FieldRow]:
+    for key, value in obj.items():
+        if key.startswith("@"):
+            continue
+        name = expand_name(key, prefixes)
+        yield from _value_rows(scope, name, value, prefixes)
+
+
+def _value_rows(scope: str, name: str, value: Any, prefixes: Mapping[str, str]) -> Iterator[FieldRow]:
+    inner = scope if scope.startswith("inner_") else "inner_" + scope
+    if isinstance(value, dict):
+        yield (scope, name, None, None, None)  # the field exists (EXISTS_), its value is structured
+        yield from _field_rows(inner, value, prefixes)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _value_rows(scope, name, item, prefixes)
+    elif isinstance(value, bool):
+        yield (scope, name, "true" if value else "false", None, None)
+    elif isinstance(value, int | float):
+        yield (scope, name, _number_text(value), float(value), None)
+    elif value is None:
+        yield (scope, name, None, None, None)
+    else:
+        text = str(value)
+        yield (scope, name, text, _maybe_number(text), _maybe_time(text))
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _maybe_number(text: str) -> float | None:
+    if not text or text[0] not in "+-.0123456789":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _maybe_time(text: str) -> int | None:
+    # Only full date-times with an offset count as times (xsd:dateTimeStamp), as the query binding compares.
+    if len(text) < 20 or text[4:5] != "-" or "T" not in text:
+        return None
+    try:
+        return to_micros(text)
+    except ValueError:
+        return None
+
+
+def index_event(
+    event: Mapping[str, Any], *, event_hash: str, record_time: int, hash_bytes: bytes = b""
+) -> IndexedEvent:
+    """Columns and index rows of a valid event (validation has already passed)."""
+    prefixes = event_prefixes(event)
+    read_point = event.get("readPoint")
+    biz_location = event.get("bizLocation")
+    biz_step = event.get("bizStep")
+    disposition = event.get("disposition")
+    row = IndexedEvent(
+        event_id=event.get("eventID") or event_hash,
+        event_hash=event_hash,
+        event_type=event["type"],
+        event_time=to_micros(event["eventTime"]),
+        event_tz=event.get("eventTimeZoneOffset"),
+        record_time=record_time,
+        action=event.get("action"),
+        biz_step=canonical_biz_step(biz_step) if biz_step else None,
+        disposition=canonical_disposition(disposition) if disposition else None,
+        read_point=canonical_id(read_point["id"]) if read_point and read_point.get("id") else None,
+        biz_location=canonical_id(biz_location["id"]) if biz_location and biz_location.get("id") else None,
+        transformation_id=event.get("transformationID"),
+        error_declared="errorDeclaration" in event,
+        body=orjson.dumps(event).decode(),
+        hash_bytes=hash_bytes,
+    )
+    ids = row.identifiers
+    parent = event.get("parentID")
+    if parent:
+        ids.append(("parent", canonical_id(parent), None, None))
+    for key, role in _EPC_ROLES:
+        for epc in event.get(key) or ():
+            ids.append((role, canonical_id(epc), None, None))
+    for key, role in _QTY_ROLES:
+        for q in event.get(key) or ():
+            qty = q.get("quantity")
+            ids.append(
+                (role, canonical_id(q["epcClass"]), float(qty) if qty is not None else None, q.get("uom"))
+            )
+    for key, kind, value_key, _vocab in _LINKS:
+        for link in event.get(key) or ():
+            link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
+            row.links.append((kind, link_type, canonical_id(link[value_key])))
+    for key, value in event.items():
+        if key not in STANDARD_KEYS and not key.startswith("@"):
+            row.fields.extend(_value_rows("ext", expand_name(key, prefixes), value, prefixes))
+    ilmd = event.get("ilmd")
+    if isinstance(ilmd, dict):
+        row.fields.extend(_field_rows("ilmd", ilmd, prefixes))
+    return row
