@@ -34,7 +34,8 @@ CONTEXT = [
 
 def _event(i: int, rnd: random.Random) -> dict:
     day = 1 + i % 28
-    time_ = f"2026-10-{day:02d}T{rnd.randrange(24):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}.{i % 1000:03d}+08:00"
+    hms = f"{rnd.randrange(24):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}"
+    time_ = f"2026-10-{day:02d}T{hms}.{i % 1000:03d}+08:00"
     cp = f"69{rnd.randrange(10000, 99999)}"
     loc = {"id": f"urn:epc:id:sgln:{cp}.{rnd.randrange(10000, 99999)}.0"}
     kind = i % 10
@@ -236,7 +237,8 @@ def main() -> None:
                 print(json.dumps(res))
             else:
                 print(
-                    f"{store:<11} {res['events']:>9,} events in {res['seconds']:>7.2f} s = {res['events_per_s']:>7,} events/s"
+                    f"{store:<11} {res['events']:>9,} events in {res['seconds']:>7.2f} s"
+                    f" = {res['events_per_s']:>7,} events/s"
                     f"  (document {res['document_mb']} MB, server peak RSS {res['server_peak_rss_mb']} MB)"
                 )
 

@@ -79,9 +79,7 @@ def test_valid_inclusion(case: dict[str, Any]) -> None:
     leaf = bytes.fromhex(case["leaf_hash"])
     if "leaf_input" in case:
         assert merkle.leaf_hash(bytes.fromhex(case["leaf_input"])) == leaf
-    merkle.verify_inclusion(
-        case["leaf_index"], case["tree_size"], leaf, _h(case["proof"]), bytes.fromhex(case["root"])
-    )
+    merkle.verify_inclusion(case["leaf_index"], case["tree_size"], leaf, _h(case["proof"]), bytes.fromhex(case["root"]))
 
 
 @pytest.mark.parametrize("case", _load("bad_inclusion.json")["cases"], ids=_case_id)

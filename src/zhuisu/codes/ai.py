@@ -86,6 +86,7 @@ class AIEntry:
 
 
 _COMPONENT_RE = re.compile(r"^(\[)?([NXYZ])(\d+)?(?:\.\.(\d+))?(\])?((?:,[a-z0-9]+)*)$")
+_COMPONENT_START_RE = re.compile(r"^\[?[NXYZ](?:\d|\.\.)")
 
 
 def _parse_component(text: str) -> Component:
@@ -121,11 +122,11 @@ def _parse_line(line: str) -> list[AIEntry]:
     ais = _expand_ais(tokens[0])
     i = 1
     flags = ""
-    if i < len(tokens) and not re.match(r"^\[?[NXYZ]\d", tokens[i]):
+    if i < len(tokens) and not _COMPONENT_START_RE.match(tokens[i]):
         flags = tokens[i]
         i += 1
     components: list[Component] = []
-    while i < len(tokens) and re.match(r"^\[?[NXYZ]\d", tokens[i]):
+    while i < len(tokens) and _COMPONENT_START_RE.match(tokens[i]):
         components.append(_parse_component(tokens[i]))
         i += 1
     req: list[tuple[tuple[str, ...], ...]] = []

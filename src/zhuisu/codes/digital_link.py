@@ -37,6 +37,7 @@ _HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9.])?|\[[0-9A-F
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _UNRESERVED_RE = re.compile(r"[A-Za-z0-9\-._~]*")
 _KEY_VALUE_START_RE = re.compile(r"[0-9]{4}")
+_AI_SHAPE_RE = re.compile(r"[0-9]{2,4}")  # what an AI not (yet) in the dictionary could look like
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ class DigitalLink:
         """The canonical URI on id.gs1.org; data attributes only when asked for."""
         uri = canonical_from_ais(self.key, self.qualifiers)
         if with_attributes and self.attributes:
-            uri += "?" + "&".join(f"{ai}={escape_path_value(v)}" for ai, v in self.attributes)
+            # Canonical order of data attributes: by AI (as GS1's reference toolkits write them).
+            uri += "?" + "&".join(f"{ai}={escape_path_value(v)}" for ai, v in sorted(self.attributes))
         return uri
 
     def element_string(self) -> str:
@@ -180,12 +182,13 @@ def parse_digital_link(
     *,
     permit_zero_suppressed_gtin: bool = False,
     permit_unknown_ais: bool = False,
+    permit_unknown_ai_attributes: bool = False,
     check_ai_pairings: bool = True,
 ) -> DigitalLink:
     """Parse a GS1 Digital Link URI; raises IdentifierError naming the reason.
 
-    The keyword options relax the standard the way the GS1 Syntax Engine's options do; the defaults
-    are the standard's rules.
+    The keyword options relax the standard the way the GS1 Syntax Engine's options do (unknown AIs
+    in the path; unknown AIs also as query data attributes); the defaults are the standard's rules.
     """
     if not isinstance(uri, str) or not uri:
         raise _fail(str(uri), "empty")
@@ -229,13 +232,17 @@ def parse_digital_link(
         ai_code, raw_value = segments[i], segments[i + 1]
         if not raw_value:
             raise _fail(uri, f"AI ({ai_code}) has an empty value")
-        if i > key_index and ai_code not in table:
-            raise _fail(uri, f"unknown AI ({ai_code}) in the path")
         value = _decode(uri, raw_value, query=False)
+        if i > key_index and ai_code not in table:
+            if not (permit_unknown_ais and _AI_SHAPE_RE.fullmatch(ai_code)):
+                raise _fail(uri, f"unknown AI ({ai_code}) in the path")
+            pairs.append((ai_code, value))
+            continue
         pairs.append((ai_code, _check_value(uri, ai_code, value, permit_zero_suppressed_gtin)))
     key = pairs[0]
-    qualifier_ais = [ai for ai, _ in pairs[1:]]
-    if len(set(qualifier_ais)) != len(qualifier_ais):
+    qualifier_ais = [ai for ai, _ in pairs[1:] if ai in table]
+    path_ais = [ai for ai, _ in pairs]
+    if len(set(path_ais)) != len(path_ais):
         raise _fail(uri, "an AI appears twice in the path")
     if qualifier_ais and _qualifier_sequence(key_entry, qualifier_ais) is None:
         allowed = " or ".join("/".join(seq) for seq in key_entry.dlpkey if seq) or "none"
@@ -260,7 +267,7 @@ def parse_digital_link(
                 continue
             entry = table.get(name)
             if entry is None:
-                if permit_unknown_ais:
+                if permit_unknown_ais and permit_unknown_ai_attributes and _AI_SHAPE_RE.fullmatch(name):
                     value = _decode(uri, raw_value, query=True)
                     if not value:
                         raise _fail(uri, f"AI ({name}) has an empty value")

@@ -36,13 +36,13 @@ class GS1KeyError(ValueError):
 
 
 def gs1_check_digit(payload: str) -> int:
-    """Mod-10 check digit for ``payload`` (all digits, without the check digit)."""
-    total = 0
-    weight = 3
-    for ch in reversed(payload):
-        total += (ord(ch) - 48) * weight
-        weight = 4 - weight
-    return (10 - total % 10) % 10
+    """Mod-10 check digit for ``payload`` (ASCII digits, without the check digit); GS1KeyError otherwise."""
+    if not payload.isascii() or not (payload.isdigit() or not payload):
+        raise GS1KeyError(f"check digit: {payload!r} must consist of the digits 0-9 only")
+    # Weights 3,1,3,… from the right: digit sum + 2 × (sum of the digits at weight 3); bytes sums run in C.
+    b = payload.encode("ascii")
+    heavy = b[-1::-2]
+    return -(sum(b) + 2 * sum(heavy) - 48 * (len(b) + 2 * len(heavy))) % 10
 
 
 def is_valid_mod10(value: str) -> bool:

@@ -29,6 +29,7 @@ class LintError:
 
 
 _DIGITS = frozenset("0123456789")
+_DIGIT_STR = "0123456789"
 _CSET64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _HEX = frozenset("0123456789ABCDEFabcdef")
 
@@ -100,13 +101,14 @@ def _cset39(data: str) -> LintError | None:
 
 def _cset64(data: str) -> LintError | None:
     stripped = data.rstrip("=")
+    pads = len(data) - len(stripped)
+    # The syntax dictionary's rule for CSET 64 padding: at most two "=", and only on a value whose
+    # full length is a multiple of 3.
+    if pads > 2 or (pads and len(data) % 3 != 0):
+        return LintError("INVALID_CSET64_PADDING", "invalid base64 padding", len(stripped))
     i = _first_not_in(stripped, _CSET64)
     if i >= 0:
         return LintError("INVALID_CSET64_CHARACTER", f"character {data[i]!r} is not in base64url", i)
-    pad = len(data) - len(stripped)
-    # Padding is only meaningful when it completes a 4-character group, and at most "==".
-    if pad and (pad > 2 or len(data) % 4 != 0 or not stripped):
-        return LintError("INVALID_CSET64_PADDING", "invalid base64 padding", len(stripped))
     return None
 
 
@@ -165,7 +167,8 @@ def _gcppos(data: str, offset: int) -> LintError | None:
     # question for the GCP table, which the structural check does not need.
     gcp = data[offset : offset + 4]
     if len(gcp) < 4:
-        return LintError("TOO_SHORT_FOR_GCP", "too short to hold a GS1 Company Prefix", offset)
+        # The GS1 linter marks the short prefix itself, or the whole value when nothing of it is there.
+        return LintError("TOO_SHORT_FOR_GCP", "too short to hold a GS1 Company Prefix", offset if gcp else 0)
     i = first_non_digit(gcp)
     if i >= 0:
         return LintError("INVALID_GCP_PREFIX", "the GS1 Company Prefix must start with 4 digits", offset + i)
@@ -363,8 +366,10 @@ def _posinseqslash(data: str) -> LintError | None:
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         return LintError("POSITION_IN_SEQUENCE_MALFORMED", "expected <position>/<end>")
     pos, end = parts
-    if pos.startswith("0") or end.startswith("0"):
-        return LintError("ILLEGAL_ZERO_PREFIX", "position and end must not start with 0")
+    if pos.startswith("0"):
+        return LintError("ILLEGAL_ZERO_PREFIX", f"position {pos} must not start with 0")
+    if end.startswith("0"):
+        return LintError("ILLEGAL_ZERO_PREFIX", f"end {end} must not start with 0", len(pos) + 1)
     if int(pos) > int(end):
         return LintError("POSITION_EXCEEDS_END", f"position {pos} exceeds end {end}")
     return None
@@ -406,6 +411,244 @@ def _iban(data: str) -> LintError | None:
     return None
 
 
+
+# --- North American coupon codes (AI 8110 and AI 8112) ------------------------------------------------
+# Field layout: "North American Coupon Application Guideline Using GS1 DataBar Expanded Symbols" (AI 8110)
+# and "GS1 AI (8112) Coupon Data Specification"; error names and field order as the GS1 Barcode Syntax
+# Dictionary's linters ``couponcode`` / ``couponposoffer`` report them. Every field after a VLI (variable
+# length indicator) digit has that many digits (plus a fixed offset for company prefixes and serials).
+
+
+class _Coupon:
+    """A cursor over all-digit coupon data; each step returns a LintError or None."""
+
+    __slots__ = ("data", "end", "pos")
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.end = len(data)
+
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def peek(self) -> str:
+        return self.data[self.pos]
+
+    def missing(self, code: str, what: str) -> LintError:
+        return LintError(code, f"coupon data ends before the {what}", 0)
+
+    def vli(self, code_missing: str, code_invalid: str, allowed: str, what: str) -> LintError | int:
+        """Read one VLI digit; the caller maps it to a length."""
+        if self.at_end():
+            return self.missing(code_missing, f"{what} length indicator")
+        ch = self.peek()
+        if ch not in allowed:
+            return LintError(code_invalid, f"{what} length indicator {ch!r} is not one of {allowed}", self.pos)
+        self.pos += 1
+        return ord(ch) - 48
+
+    def take(self, n: int, code: str, what: str) -> LintError | str:
+        """Take ``n`` digits, or report the field as truncated."""
+        if self.end - self.pos < n:
+            return LintError(code, f"{what} needs {n} digits", self.pos if self.pos < self.end else 0)
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def digit(self, code_missing: str, code_invalid: str, allowed: str, what: str) -> LintError | str:
+        if self.at_end():
+            return self.missing(code_missing, what)
+        ch = self.peek()
+        if ch not in allowed:
+            return LintError(code_invalid, f"{what} {ch!r} is not one of {allowed}", self.pos)
+        self.pos += 1
+        return ch
+
+
+def _coupon_gcp(c: _Coupon, n: int, code: str, what: str) -> LintError | None:
+    start = c.pos
+    got = c.take(n, code, what)
+    if isinstance(got, LintError):
+        return got
+    err = _gcppos(got, 0) if n else None
+    if err is not None:
+        return LintError(err.code, f"{what}: {err.message}", start)
+    return None
+
+
+def _coupon_purchase(c: _Coupon, nth: str, with_gcp: bool) -> LintError | None:
+    """A purchase requirement: VLI + value, requirement code, family code (+ GCP VLI and GCP)."""
+    n = c.vli(
+        f"COUPON_MISSING_{nth}_PURCHASE_REQUIREMENT_VLI",
+        f"COUPON_INVALID_{nth}_PURCHASE_REQUIREMENT_LENGTH",
+        "12345",
+        "purchase requirement",
+    )
+    if isinstance(n, LintError):
+        return n
+    got: LintError | str = c.take(n, f"COUPON_TRUNCATED_{nth}_PURCHASE_REQUIREMENT", "purchase requirement")
+    if isinstance(got, LintError):
+        return got
+    got = c.digit(
+        f"COUPON_MISSING_{nth}_PURCHASE_REQUIREMENT_CODE",
+        f"COUPON_INVALID_{nth}_PURCHASE_REQUIREMENT_CODE",
+        "012349",
+        "purchase requirement code",
+    )
+    if isinstance(got, LintError):
+        return got
+    got = c.take(3, f"COUPON_TRUNCATED_{nth}_PURCHASE_FAMILY_CODE", "purchase family code")
+    if isinstance(got, LintError):
+        return got
+    if not with_gcp:
+        return None
+    n = c.vli(
+        f"COUPON_MISSING_{nth}_PURCHASE_GCP_VLI",
+        f"COUPON_INVALID_{nth}_PURCHASE_GCP_LENGTH",
+        "01234569",
+        "purchase company prefix",
+    )
+    if isinstance(n, LintError):
+        return n
+    # VLI 9: no company prefix of its own (the primary one applies).
+    return _coupon_gcp(c, 0 if n == 9 else n + 6, f"COUPON_TRUNCATED_{nth}_PURCHASE_GCP", "purchase company prefix")
+
+
+def _coupon_date(c: _Coupon, code_short: str, code_invalid: str, what: str) -> LintError | str:
+    start = c.pos
+    got = c.take(6, code_short, what)
+    if isinstance(got, LintError):
+        return got
+    if _date(got, 2, False) is not None:
+        return LintError(code_invalid, f"{what} {got} is not a valid YYMMDD date", start)
+    return got
+
+
+def _couponcode(data: str) -> LintError | None:  # noqa: C901 - one branch per field of the layout
+    err = _non_digit(data)
+    if err:
+        return err
+    c = _Coupon(data)
+    n = c.vli("COUPON_MISSING_GCP_VLI", "COUPON_INVALID_GCP_LENGTH", "0123456", "company prefix")
+    if isinstance(n, LintError):
+        return n
+    e = _coupon_gcp(c, n + 6, "COUPON_TRUNCATED_GCP", "company prefix")
+    if e is None:
+        e = _coupon_take(c, 6, "COUPON_TRUNCATED_OFFER_CODE", "offer code")
+    if e is None:
+        n2 = c.vli("COUPON_MISSING_SAVE_VALUE_VLI", "COUPON_INVALID_SAVE_VALUE_LENGTH", "12345", "save value")
+        e = n2 if isinstance(n2, LintError) else _coupon_take(c, n2, "COUPON_TRUNCATED_SAVE_VALUE", "save value")
+    if e is None:
+        e = _coupon_purchase(c, "1ST", with_gcp=False)
+    if e:
+        return e
+    expiry: str | None = None
+    # Optional fields, each introduced by its digit, in this order: 1 2 3 4 5 6 9.
+    if not c.at_end() and c.peek() == "1":
+        c.pos += 1
+        got = c.digit(
+            "COUPON_MISSING_ADDITIONAL_PURCHASE_RULES_CODE",
+            "COUPON_INVALID_ADDITIONAL_PURCHASE_RULES_CODE",
+            "0123",
+            "additional purchase rules code",
+        )
+        if isinstance(got, LintError):
+            return got
+        e = _coupon_purchase(c, "2ND", with_gcp=True)
+        if e:
+            return e
+    if not c.at_end() and c.peek() == "2":
+        c.pos += 1
+        e = _coupon_purchase(c, "3RD", with_gcp=True)
+        if e:
+            return e
+    if not c.at_end() and c.peek() == "3":
+        c.pos += 1
+        got = _coupon_date(c, "COUPON_TOO_SHORT_FOR_EXPIRATION_DATE", "COUPON_INVALID_EXIPIRATION_DATE", "expiry")
+        if isinstance(got, LintError):
+            return got
+        expiry = got
+    if not c.at_end() and c.peek() == "4":
+        c.pos += 1
+        start = c.pos
+        got = _coupon_date(c, "COUPON_TOO_SHORT_FOR_START_DATE", "COUPON_INVALID_START_DATE", "start date")
+        if isinstance(got, LintError):
+            return got
+        # YYMMDD strings compare like dates within one century window, as the GS1 linter compares them.
+        if expiry is not None and got > expiry:
+            return LintError("COUPON_EXPIRATION_BEFORE_START", f"expiry {expiry} is before start {got}", start - 8)
+    if not c.at_end() and c.peek() == "5":
+        c.pos += 1
+        n = c.vli("COUPON_MISSING_SERIAL_NUMBER_VLI", "COUPON_MISSING_SERIAL_NUMBER_VLI", _DIGIT_STR, "serial")
+        if isinstance(n, LintError):
+            return n
+        e = _coupon_take(c, n + 6, "COUPON_TRUNCATED_SERIAL_NUMBER", "serial number")
+        if e:
+            return e
+    if not c.at_end() and c.peek() == "6":
+        c.pos += 1
+        n = c.vli(
+            "COUPON_MISSING_RETAILER_GCP_OR_GLN_VLI",
+            "COUPON_INVALID_RETAILER_GCP_OR_GLN_LENGTH",
+            "1234567",
+            "retailer company prefix or GLN",
+        )
+        if isinstance(n, LintError):
+            return n
+        e = _coupon_gcp(c, n + 6, "COUPON_TRUNCATED_RETAILER_GCP_OR_GLN", "retailer company prefix or GLN")
+        if e:
+            return e
+    if not c.at_end() and c.peek() == "9":
+        c.pos += 1
+        for missing, invalid, allowed, what in (
+            ("COUPON_MISSING_SAVE_VALUE_CODE", "COUPON_INVALID_SAVE_VALUE_CODE", "01256", "save value code"),
+            (
+                "COUPON_MISSING_SAVE_VALUE_APPLIES_TO_ITEM",
+                "COUPON_INVALID_SAVE_VALUE_APPLIES_TO_ITEM",
+                "012",
+                "save value applies to item",
+            ),
+            ("COUPON_MISSING_STORE_COUPON_FLAG", "COUPON_MISSING_STORE_COUPON_FLAG", _DIGIT_STR, "store coupon flag"),
+            ("COUPON_MISSING_DONT_MULTIPLY_FLAG", "COUPON_INVALID_DONT_MULTIPLY_FLAG", "01", "don't multiply flag"),
+        ):
+            got = c.digit(missing, invalid, allowed, what)
+            if isinstance(got, LintError):
+                return got
+    if not c.at_end():
+        return LintError("COUPON_EXCESS_DATA", f"unexpected data {data[c.pos :]!r} after the coupon fields", c.pos)
+    return None
+
+
+def _coupon_take(c: _Coupon, n: int, code: str, what: str) -> LintError | None:
+    got = c.take(n, code, what)
+    return got if isinstance(got, LintError) else None
+
+
+def _couponposoffer(data: str) -> LintError | None:
+    err = _non_digit(data)
+    if err:
+        return err
+    c = _Coupon(data)
+    got = c.digit("COUPON_MISSING_FORMAT_CODE", "COUPON_INVALID_FORMAT_CODE", "01", "format code")
+    if isinstance(got, LintError):
+        return got
+    n = c.vli("COUPON_MISSING_FUNDER_VLI", "COUPON_INVALID_FUNDER_LENGTH", "0123456", "funder ID")
+    if isinstance(n, LintError):
+        return n
+    e = _coupon_take(c, n + 6, "COUPON_TRUNCATED_FUNDER", "funder ID")
+    if e is None:
+        e = _coupon_take(c, 6, "COUPON_TRUNCATED_OFFER_CODE", "offer code")
+    if e is None:
+        n = c.vli("COUPON_MISSING_SERIAL_NUMBER_VLI", "COUPON_MISSING_SERIAL_NUMBER_VLI", _DIGIT_STR, "serial")
+        e = n if isinstance(n, LintError) else _coupon_take(c, n + 6, "COUPON_TRUNCATED_SERIAL_NUMBER", "serial")
+    if e:
+        return e
+    if not c.at_end():
+        return LintError("COUPON_EXCESS_DATA", f"unexpected data {data[c.pos :]!r} after the serial number", c.pos)
+    return None
+
+
 LINTERS: dict[str, Callable[[str], LintError | None]] = {
     "csetnumeric": _csetnumeric,
     "cset82": _cset82,
@@ -444,6 +687,8 @@ LINTERS: dict[str, Callable[[str], LintError | None]] = {
     "latitude": _latitude,
     "longitude": _longitude,
     "iban": _iban,
+    "couponcode": _couponcode,
+    "couponposoffer": _couponposoffer,
 }
 
 

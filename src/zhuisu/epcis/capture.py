@@ -8,11 +8,16 @@ ones and reports the bad ones. Capturing the same event again stores nothing new
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -87,6 +92,63 @@ def prepare_event(
         return [Problem(index, "/", f"cannot index the event: {exc}")]
 
 
+def _prepare_chunk(
+    start: int, chunk: list[dict[str, Any]], record_time: int, record_text: str
+) -> list[IndexedEvent | list[Problem]]:
+    return [prepare_event(e, start + k, record_time, record_text) for k, e in enumerate(chunk)]
+
+
+CHUNK = 500
+_pool: ProcessPoolExecutor | None = None
+_pool_guard = threading.Lock()
+
+
+def capture_workers() -> int:
+    """Worker processes that validate and hash large captures (``ZHUISU_CAPTURE_WORKERS``, 0 = none)."""
+    raw = os.environ.get("ZHUISU_CAPTURE_WORKERS")
+    return int(raw) if raw and raw.isdigit() else (os.cpu_count() or 1)
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_guard:
+        if _pool is None:
+            # spawn, not fork: the server process has threads, and a forked copy of their locks can hang.
+            _pool = ProcessPoolExecutor(max_workers=capture_workers(), mp_context=get_context("spawn"))
+        return _pool
+
+
+def _prepared(
+    events: Iterable[dict[str, Any]], record_time: int, record_text: str
+) -> Iterator[tuple[int, IndexedEvent | list[Problem]]]:
+    """(index, prepared event or problems) in document order.
+
+    Small captures are prepared here; large ones in worker processes, a few chunks ahead of the writer,
+    so the database writes of one chunk overlap the validation and hashing of the next ones (memory
+    stays bounded: at most ``2 × workers`` chunks are in flight).
+    """
+    it = iter(events)
+    first = list(itertools.islice(it, CHUNK))
+    if len(first) < CHUNK or capture_workers() == 0:
+        for k, event in enumerate(first):
+            yield k, prepare_event(event, k, record_time, record_text)
+        for k, event in enumerate(it, len(first)):
+            yield k, prepare_event(event, k, record_time, record_text)
+        return
+    pool = _worker_pool()
+    in_flight: deque[tuple[int, Future[list[IndexedEvent | list[Problem]]]]] = deque()
+    start = 0
+    chunk = first
+    while chunk or in_flight:
+        while chunk and len(in_flight) < 2 * capture_workers():
+            in_flight.append((start, pool.submit(_prepare_chunk, start, chunk, record_time, record_text)))
+            start += len(chunk)
+            chunk = list(itertools.islice(it, CHUNK))
+        chunk_start, future = in_flight.popleft()
+        for k, item in enumerate(future.result(), chunk_start):
+            yield k, item
+
+
 _sqlite_locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -157,9 +219,8 @@ def capture_events(
                     batch.clear()
                     indexes.clear()
 
-                for i, event in enumerate(events):
+                for i, prepared in _prepared(events, record_time, record_text):
                     result.event_count += 1
-                    prepared = prepare_event(event, i, record_time, record_text)
                     if isinstance(prepared, list):
                         result.add_problems(prepared)
                         continue

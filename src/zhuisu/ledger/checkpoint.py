@@ -72,9 +72,7 @@ class Checkpoint:
         return cls(origin, int(size), root, tuple(extensions))
 
 
-def open_checkpoint(
-    signed: str | bytes, verifiers: Iterable[note.Verifier], origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(signed: str | bytes, verifiers: Iterable[note.Verifier], origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint and parse it.
 
     ``origin`` (when given) must match the first line, so that a checkpoint from another log

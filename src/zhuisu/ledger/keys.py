@@ -15,7 +15,7 @@ from pathlib import Path
 from zhuisu.ledger.note import NoteError, Signer
 
 KEY_ENV = "ZHUISU_LEDGER_KEY"
-ORIGIN_ENV = "ZHUISU_LEDGER_ORIGIN"
+ORIGIN_ENV = "ZHUISU_ORIGIN"  # the platform origin (zhuisu.config.Settings.origin)
 DEFAULT_KEY_PATH = Path("var") / "ledger.key"
 
 

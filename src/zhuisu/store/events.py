@@ -59,17 +59,38 @@ def existing(conn: Connection, rows: Sequence[IndexedEvent]) -> tuple[set[str], 
     """Hashes already stored, and eventID → stored hash for the batch's eventIDs."""
     hashes: set[str] = set()
     ids: dict[str, str] = {}
+    cols = (epcis_event.c.event_hash, epcis_event.c.event_id)
     for chunk in _chunks(rows, 500):
-        found = conn.execute(
-            select(epcis_event.c.event_hash, epcis_event.c.event_id).where(
-                epcis_event.c.event_hash.in_([r.event_hash for r in chunk])
-                | epcis_event.c.event_id.in_([r.event_id for r in chunk])
-            )
-        )
-        for h, i in found:
-            hashes.add(h)
-            ids[i] = h
+        # Two lookups, not one with OR: each must use its own unique index.
+        for column, values in (
+            (epcis_event.c.event_hash, [r.event_hash for r in chunk]),
+            (epcis_event.c.event_id, [r.event_id for r in chunk]),
+        ):
+            for h, i in conn.execute(select(*cols).where(column.in_(values))):
+                hashes.add(h)
+                ids[i] = h
     return hashes, ids
+
+
+def _event_params(r: IndexedEvent, capture_id: str | None, source: str | None) -> tuple[Any, ...]:
+    return (
+        r.event_id,
+        r.event_hash,
+        r.event_type,
+        r.event_time,
+        r.event_tz,
+        r.record_time,
+        r.action,
+        r.biz_step,
+        r.disposition,
+        r.read_point,
+        r.biz_location,
+        r.transformation_id,
+        r.error_declared,
+        capture_id,
+        source,
+        r.body,
+    )
 
 
 def write_batch(
@@ -79,91 +100,108 @@ def write_batch(
     capture_id: str | None = None,
     source: str | None = None,
 ) -> BatchOutcome:
-    """Store the new events of ``rows`` with their index rows; report duplicates and conflicts."""
+    """Store the new events of ``rows`` with their index rows; report duplicates and conflicts.
+
+    New events are inserted with ``ON CONFLICT DO NOTHING``; only the events the database skipped are
+    looked up again, to tell a duplicate (same hash stored) from a conflict (eventID used by other content).
+    """
     outcome = BatchOutcome()
-    stored_hashes, stored_ids = existing(conn, rows)
     fresh: list[IndexedEvent] = []
-    seen_ids: dict[str, str] = {}
+    seen: dict[str, str] = {}  # eventID -> hash, within this batch
+    seen_hashes: set[str] = set()
     for row in rows:
-        if row.event_hash in stored_hashes:
+        if row.event_hash in seen_hashes:
             outcome.duplicates.append(row)
             continue
-        taken = stored_ids.get(row.event_id) or seen_ids.get(row.event_id)
+        taken = seen.get(row.event_id)
         if taken is not None:
-            if taken == row.event_hash:
-                outcome.duplicates.append(row)
-            else:
-                outcome.conflicts.append((row, taken))
+            outcome.conflicts.append((row, taken))
             continue
-        seen_ids[row.event_id] = row.event_hash
-        stored_hashes.add(row.event_hash)
+        seen[row.event_id] = row.event_hash
+        seen_hashes.add(row.event_hash)
         fresh.append(row)
     if not fresh:
         return outcome
 
-    ph = _placeholder(conn)
-    one_row = "(" + ",".join([ph] * len(EVENT_COLUMNS)) + ")"
     by_hash = {r.event_hash: r for r in fresh}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for chunk in _chunks(fresh, _ROWS_PER_INSERT):
-            sql = (
-                f"INSERT INTO epcis_event ({','.join(EVENT_COLUMNS)}) VALUES "
-                + ",".join([one_row] * len(chunk))
-                + " ON CONFLICT DO NOTHING RETURNING seq, event_hash"
-            )
-            params: list[Any] = []
-            for r in chunk:
-                params.extend(
-                    (
-                        r.event_id,
-                        r.event_hash,
-                        r.event_type,
-                        r.event_time,
-                        r.event_tz,
-                        r.record_time,
-                        r.action,
-                        r.biz_step,
-                        r.disposition,
-                        r.read_point,
-                        r.biz_location,
-                        r.transformation_id,
-                        r.error_declared,
-                        capture_id,
-                        source,
-                        r.body,
-                    )
-                )
-            cursor.execute(sql, params)
-            for seq, event_hash in cursor.fetchall():
-                outcome.stored.append((seq, by_hash.pop(event_hash)))
-        # Lost a race with another writer between the lookup and the insert: re-classify.
-        if by_hash:
-            late_hashes, late_ids = existing(conn, list(by_hash.values()))
+        if conn.dialect.name == "postgresql":
+            returned = _insert_events_pg(cursor, fresh, capture_id, source)
+        else:
+            returned = _insert_events_multirow(cursor, _placeholder(conn), fresh, capture_id, source)
+        for seq, event_hash in returned:
+            outcome.stored.append((seq, by_hash.pop(event_hash)))
+        if by_hash:  # skipped by the database: already stored, or its eventID is taken
+            stored_hashes, stored_ids = existing(conn, list(by_hash.values()))
             for row in by_hash.values():
-                if row.event_hash in late_hashes:
+                if row.event_hash in stored_hashes:
                     outcome.duplicates.append(row)
                 else:
-                    outcome.conflicts.append((row, late_ids.get(row.event_id, "")))
+                    outcome.conflicts.append((row, stored_ids.get(row.event_id, "")))
         outcome.stored.sort(key=lambda item: item[0])
         ident = [(seq, *i) for seq, r in outcome.stored for i in r.identifiers]
         links = [(seq, *link) for seq, r in outcome.stored for link in r.links]
         fields = [(seq, *f) for seq, r in outcome.stored for f in r.fields]
-        if ident:
-            cursor.executemany(
-                f"INSERT INTO event_identifier (seq, role, id, quantity, uom) VALUES ({ph},{ph},{ph},{ph},{ph})",
-                ident,
-            )
-        if links:
-            cursor.executemany(
-                f"INSERT INTO event_link (seq, kind, type, value) VALUES ({ph},{ph},{ph},{ph})", links
-            )
-        if fields:
-            cursor.executemany(
-                "INSERT INTO event_field (seq, scope, name, text_value, num_value, time_value) "
-                f"VALUES ({ph},{ph},{ph},{ph},{ph},{ph})",
-                fields,
-            )
+        if conn.dialect.name == "postgresql":
+            _copy(cursor, "event_identifier", ("seq", "role", "id", "quantity", "uom"), ident)
+            _copy(cursor, "event_link", ("seq", "kind", "type", "value"), links)
+            _copy(cursor, "event_field", ("seq", "scope", "name", "text_value", "num_value", "time_value"), fields)
+        else:
+            ph = _placeholder(conn)
+            for table, columns, data in (
+                ("event_identifier", ("seq", "role", "id", "quantity", "uom"), ident),
+                ("event_link", ("seq", "kind", "type", "value"), links),
+                ("event_field", ("seq", "scope", "name", "text_value", "num_value", "time_value"), fields),
+            ):
+                if data:
+                    marks = ",".join([ph] * len(columns))
+                    cursor.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", data)
     finally:
         cursor.close()
     return outcome
+
+
+def _insert_events_multirow(
+    cursor: Any, ph: str, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
+) -> list[tuple[int, str]]:
+    one_row = "(" + ",".join([ph] * len(EVENT_COLUMNS)) + ")"
+    returned: list[tuple[int, str]] = []
+    for chunk in _chunks(rows, _ROWS_PER_INSERT):
+        sql = (
+            f"INSERT INTO epcis_event ({','.join(EVENT_COLUMNS)}) VALUES "
+            + ",".join([one_row] * len(chunk))
+            + " ON CONFLICT DO NOTHING RETURNING seq, event_hash"
+        )
+        params: list[Any] = []
+        for r in chunk:
+            params.extend(_event_params(r, capture_id, source))
+        cursor.execute(sql, params)
+        returned.extend(cursor.fetchall())
+    return returned
+
+
+def _insert_events_pg(
+    cursor: Any, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
+) -> list[tuple[int, str]]:
+    # COPY into a session-private staging table, then one set-based insert that skips duplicates.
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS epcis_event_staging "
+        "(LIKE epcis_event INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES) ON COMMIT DELETE ROWS"
+    )
+    cursor.execute("TRUNCATE epcis_event_staging")
+    _copy(cursor, "epcis_event_staging", EVENT_COLUMNS, [_event_params(r, capture_id, source) for r in rows])
+    cols = ",".join(EVENT_COLUMNS)
+    cursor.execute(
+        f"INSERT INTO epcis_event ({cols}) SELECT {cols} FROM epcis_event_staging "
+        "ON CONFLICT DO NOTHING RETURNING seq, event_hash"
+    )
+    return list(cursor.fetchall())
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
+    if not data:
+        return
+    with cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
+        for record in data:
+            copy.write_row(record)

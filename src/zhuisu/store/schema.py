@@ -61,25 +61,23 @@ epcis_event = Table(
 event_identifier = Table(
     "event_identifier",
     metadata,
-    Column("seq", BigInteger, ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
     Column("role", String(8), nullable=False),
     Column("id", Text, nullable=False),
     Column("quantity", Float, nullable=True),
     Column("uom", String(16), nullable=True),
-    Index("ix_event_identifier_id", "id", "role"),
-    Index("ix_event_identifier_seq", "seq"),
+    Index("ix_event_identifier_id", "id", "role", "seq"),
 )
 
 # kind: bizTransaction, source, destination; type: CBV word, URI, or '' when untyped.
 event_link = Table(
     "event_link",
     metadata,
-    Column("seq", BigInteger, ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("type", Text, nullable=False),
     Column("value", Text, nullable=False),
     Index("ix_event_link_value", "kind", "type", "value"),
-    Index("ix_event_link_seq", "seq"),
 )
 
 # scope: ilmd, ext (top-level fields), inner_ilmd, inner_ext (nested fields at any depth).
@@ -87,7 +85,7 @@ event_link = Table(
 event_field = Table(
     "event_field",
     metadata,
-    Column("seq", BigInteger, ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
     Column("scope", String(12), nullable=False),
     Column("name", Text, nullable=False),
     Column("text_value", Text, nullable=True),
@@ -95,7 +93,6 @@ event_field = Table(
     Column("time_value", BigInteger, nullable=True),
     Index("ix_event_field_name", "scope", "name", "text_value"),
     Index("ix_event_field_num", "scope", "name", "num_value"),
-    Index("ix_event_field_seq", "seq"),
 )
 
 capture_job = Table(

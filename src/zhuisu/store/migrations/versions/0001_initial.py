@@ -44,28 +44,26 @@ def upgrade() -> None:
 
     op.create_table(
         "event_identifier",
-        sa.Column("seq", sa.BigInteger, sa.ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("role", sa.String(8), nullable=False),
         sa.Column("id", sa.Text, nullable=False),
         sa.Column("quantity", sa.Float, nullable=True),
         sa.Column("uom", sa.String(16), nullable=True),
     )
-    op.create_index("ix_event_identifier_id", "event_identifier", ["id", "role"])
-    op.create_index("ix_event_identifier_seq", "event_identifier", ["seq"])
+    op.create_index("ix_event_identifier_id", "event_identifier", ["id", "role", "seq"])
 
     op.create_table(
         "event_link",
-        sa.Column("seq", sa.BigInteger, sa.ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("type", sa.Text, nullable=False),
         sa.Column("value", sa.Text, nullable=False),
     )
     op.create_index("ix_event_link_value", "event_link", ["kind", "type", "value"])
-    op.create_index("ix_event_link_seq", "event_link", ["seq"])
 
     op.create_table(
         "event_field",
-        sa.Column("seq", sa.BigInteger, sa.ForeignKey("epcis_event.seq", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("scope", sa.String(12), nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("text_value", sa.Text, nullable=True),
@@ -74,7 +72,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_event_field_name", "event_field", ["scope", "name", "text_value"])
     op.create_index("ix_event_field_num", "event_field", ["scope", "name", "num_value"])
-    op.create_index("ix_event_field_seq", "event_field", ["seq"])
 
     op.create_table(
         "capture_job",

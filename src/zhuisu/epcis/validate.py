@@ -1,0 +1,1460 @@
+"""Validation of captured EPCIS 2.0 input (数据校验): bad input is refused whole, every problem located.
+
+JSON (the internal JSON-LD event form, ``docs/design.md``): the ratified EPCIS 2.0.1 JSON schema, then
+what a schema cannot say — CBV vocabulary, namespaces of extension and ILMD fields, well-formed
+identifiers, time zones, the per-type rules of the standard, non-negative quantities.
+XML: the ratified EPCIS 2.0.0 XSDs, on a whole document or while streaming in constant memory.
+
+Every problem is a ``Problem(index, path, message)``: the 0-based event index, a JSON-pointer path
+(an XPath for XML, with the line in the message) and words a user can act on.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import json
+import math
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import fastjsonschema
+from lxml import etree
+
+from zhuisu.epcis import cbv
+from zhuisu.epcis.problems import Problem
+
+try:  # the identifier codec lands in its own change; until then identifiers get the URI check only
+    from zhuisu.codes.epc import IdentifierError, canonical_id
+
+    _canonical_id: Callable[[str], str] | None = canonical_id
+    _IdentifierError: type[Exception] = IdentifierError
+except ImportError:  # pragma: no cover - depends on which modules are installed
+    _canonical_id = None
+    _IdentifierError = ValueError
+
+__all__ = [
+    "validate_event",
+    "validate_json_document",
+    "validate_xml_bytes",
+    "validate_xml_stream",
+    "xml_schema",
+]
+
+_DATA = resources.files("zhuisu.epcis").joinpath("data")
+_SCHEMA: dict[str, Any] = json.loads(_DATA.joinpath("epcis-json-schema.json").read_text(encoding="utf-8"))
+_DEFS: dict[str, Any] = _SCHEMA["definitions"]
+
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
+DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The JSON schema, compiled once
+# ---------------------------------------------------------------------------------------------------
+
+
+def _no_remote(uri: str) -> Any:
+    raise ValueError(f"remote $ref {uri!r} refused: the EPCIS schema is self-contained")
+
+
+_HANDLERS = {"http": _no_remote, "https": _no_remote, "file": _no_remote, "ftp": _no_remote}
+
+
+def _schema_for(ref: str, definitions: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$id": _SCHEMA["$id"],
+        "$schema": _SCHEMA["$schema"],
+        "definitions": definitions,
+        "$ref": f"#/definitions/{ref}",
+    }
+
+
+def _compile(ref: str, definitions: dict[str, Any], **options: Any) -> Callable[[Any], Any]:
+    schema = _schema_for(ref, definitions)
+    return fastjsonschema.compile(schema, handlers=_HANDLERS, use_default=False, **options)  # type: ignore[no-any-return]
+
+
+_ROOT_FUNCTION = re.compile(r"^def (validate\w*)\(", re.M)
+
+
+def _compile_fast(ref: str, definitions: dict[str, Any]) -> Callable[[Any], Any]:
+    """A yes/no validator: fastjsonschema's code without the error names it would build for nothing.
+
+    The generated code formats a name (``data.epcList[3]``) with ``str.format(**locals())`` for every
+    list item even when exceptions carry no details; that costs several µs per EPC. Names only go into
+    error messages, which this validator never shows (a failure reruns the verbatim schema), so dropping
+    the formatting changes no verdict; tests check this against the verbatim schema.
+    """
+    code = fastjsonschema.compile_to_code(
+        _schema_for(ref, definitions), handlers=_HANDLERS, use_default=False, detailed_exceptions=False
+    )
+    root = _ROOT_FUNCTION.search(code)
+    if root is None:  # a future code generator: keep its own function, only slower
+        return _compile(ref, definitions, detailed_exceptions=False)
+    namespace: dict[str, Any] = {}
+    exec(compile(code.replace(".format(**locals())", ""), f"<epcis schema {ref}>", "exec"), namespace)
+    return namespace[root.group(1)]  # type: ignore[no-any-return]
+
+
+def _cheap_first(node: Any) -> Any:
+    """The same schema with each ``anyOf`` trying its likeliest branches first.
+
+    ``anyOf`` does not depend on the order of its branches, so this changes no verdict; it only spares
+    the common case (a CBV word, a standard field name, an ``@context`` list) the exceptions of failing
+    branches first: enumerations, then lists, then the rest.
+    """
+    if isinstance(node, list):
+        return [_cheap_first(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _cheap_first(value) for key, value in node.items()}
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = sorted(_merge_common_names(out["anyOf"]), key=_branch_cost)
+    return out
+
+
+_COMMON_NAMES = {"$ref": "#/definitions/common-event-properties"}
+
+
+def _merge_common_names(branches: list[Any]) -> list[Any]:
+    """``anyOf [common-event-properties, {enum: own names}]`` as ``anyOf [{enum: common + own}, vocab-uri]``.
+
+    common-event-properties is itself ``anyOf [{enum: common names}, vocab-uri]``, so this is the same set
+    of field names, tested with one membership check instead of an exception per common field.
+    """
+    own = [b for b in branches if isinstance(b, dict) and "enum" in b and b.get("type") == "string"]
+    if _COMMON_NAMES not in branches or len(own) != 1 or len(branches) != 2:
+        return branches
+    common = _DEFS["common-event-properties"]["anyOf"]
+    names = next(b["enum"] for b in common if "enum" in b)
+    rest = [b for b in common if "enum" not in b]
+    return [{"type": "string", "enum": [*names, *own[0]["enum"]]}, *rest]
+
+
+def _branch_cost(branch: Any) -> int:
+    if isinstance(branch, dict) and "enum" in branch:
+        return 0
+    if isinstance(branch, dict) and branch.get("type") == "array":
+        return 1
+    return 2
+
+
+_FAST_DEFS = _cheap_first(_DEFS)
+# One validator per event type: EPCIS-Document-Event dispatches on "type" with if/then, the same thing.
+_FAST = {t: _compile_fast(t, _FAST_DEFS) for t in EVENT_TYPES}
+_FAST_EXTENDED = _compile_fast("Extended-Event", _FAST_DEFS)
+
+
+def _document_definitions() -> dict[str, Any]:
+    defs = copy.deepcopy(_DEFS)
+    defs["eventList"] = {"type": "array"}  # events are validated one by one, with their index
+    return defs
+
+
+_DOC_DEFS = _document_definitions()
+_DOCUMENT_SCHEMA = {
+    "EPCISDocument": _compile("epcisDocument", _DOC_DEFS, fast_fail=False),
+    "EPCISQueryDocument": _compile("epcisQueryDocument", _DOC_DEFS, fast_fail=False),
+}
+_detailed_event: Callable[[Any], Any] | None = None  # the verbatim schema reporting every error; built on first failure
+_detailed_lock = threading.Lock()
+
+
+def _detailed() -> Callable[[Any], Any]:
+    global _detailed_event
+    with _detailed_lock:
+        if _detailed_event is None:
+            _detailed_event = _compile("EPCIS-Document-Event", _DEFS, fast_fail=False)
+        return _detailed_event
+
+
+def _property_names(definition: str) -> frozenset[str]:
+    """Field names the schema gives an event type (its own plus the common event fields)."""
+    common = next(b["enum"] for b in _DEFS["common-event-properties"]["anyOf"] if "enum" in b)
+    names = set(common)
+    if definition in _DEFS:
+        for part in _DEFS[definition]["allOf"]:
+            for branch in part.get("propertyNames", {}).get("anyOf", []):
+                names.update(branch.get("enum", ()))
+    return frozenset(names)
+
+
+_EVENT_KEYS = {t: _property_names(t) for t in EVENT_TYPES}
+_EXTENDED_KEYS = _property_names("Extended-Event")
+_ANY_EVENT_KEYS = frozenset().union(*_EVENT_KEYS.values())
+_LOCATION_KEYS = frozenset({"id"})
+_ERROR_DECLARATION_KEYS = frozenset(_DEFS["errorDeclaration"]["properties"])
+_SENSOR_ELEMENT_KEYS = frozenset(_DEFS["sensorElement"]["properties"])
+_SENSOR_METADATA_KEYS = frozenset(_DEFS["sensorMetadata"]["properties"])
+_SENSOR_REPORT_KEYS = frozenset(_DEFS["sensorReport"]["properties"])
+_HEADER_KEYS = frozenset(_DEFS["epcisHeader"]["properties"])
+
+
+def _standard_prefixes() -> frozenset[str]:
+    """Prefixes the EPCIS 2.0 context itself declares (gs1, cbv, cbvmda, epcis, xsd …)."""
+    ctx = json.loads(_DATA.joinpath("epcis-context.jsonld").read_text(encoding="utf-8"))["@context"]
+    return frozenset(
+        k for k, v in ctx.items() if isinstance(v, str) and not k.startswith("@") and v.endswith(("/", "#", ":"))
+    )
+
+
+STANDARD_PREFIXES = _standard_prefixes()
+
+# ---------------------------------------------------------------------------------------------------
+# Precompiled patterns and vocabularies
+# ---------------------------------------------------------------------------------------------------
+
+_ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+\Z")
+_DATE_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-](\d\d):(\d\d))?\Z")
+_TZ_OFFSET = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z")
+_EPCIS_CONTEXT = re.compile(
+    r"https?://ref\.gs1\.org/standards/epcis/(?:\d+\.\d+\.\d+/)?epcis-context\.jsonld"
+    r"|https?://gs1\.github\.io/EPCIS/epcis-context\.jsonld"
+)
+_SCHEMA_VERSION = re.compile(r"\d+(?:\.\d+)*\Z")
+_ACTIONS = ("ADD", "OBSERVE", "DELETE")
+_NEEDS_ACTION = frozenset({"ObjectEvent", "AggregationEvent", "TransactionEvent", "AssociationEvent"})
+_CBV_SCHEMA_REFUSED = ("urn:epcglobal:cbv", "http://ns.gs1.org/cbv/", "https://ns.gs1.org/cbv/")
+_GS1_FORMS = (
+    "https://gs1.org/voc/",
+    "http://gs1.org/voc/",
+    "https://www.gs1.org/voc/",
+    "http://www.gs1.org/voc/",
+    "gs1:",
+)
+_GS1_SCHEMA_REFUSED = _GS1_FORMS[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocab:
+    """How one CBV/GS1 vocabulary field is checked and explained."""
+
+    vocab: cbv.Vocabulary
+    noun: str  # "a CBV 2.0 business step"
+    examples: tuple[str, ...]
+    kind: str  # "CBV word" / "GS1 vocabulary word"
+    forms: tuple[str, ...]  # prefixes of the URI forms of a term (…/BizStep-, urn:…:bizstep:, cbv:BizStep-)
+    schema_refused: tuple[str, ...]  # URIs the JSON schema refuses here (the JSON form uses bare words)
+
+    def problem(self, value: Any, label: str, index: int | None, path: str) -> Problem | None:
+        if not isinstance(value, str) or value in self.vocab.words:
+            return None
+        if _ABSOLUTE_URI.match(value) is None:
+            return Problem(index, path, f"{label} '{value}' is not {self.noun}; {self._advice(value)}")
+        word = next((value[len(f) :] for f in self.forms if value.startswith(f)), None)
+        if word is None:  # a URI of your own is fine, unless it sits where the schema wants bare words
+            if value.startswith(self.schema_refused):
+                return Problem(index, path, f"{label} '{value}' is not {self.noun}; {self._advice(value)}")
+            return None
+        if word not in self.vocab.words:  # claims to be a term of the vocabulary, but is none
+            return Problem(index, path, f"{label} '{value}' is not {self.noun}; {self._advice(word)}")
+        if value.startswith(self.schema_refused):
+            return Problem(
+                index, path, f"{label} '{value}': write the bare word '{word}' (the JSON form of EPCIS uses bare words)"
+            )
+        return None
+
+    def _advice(self, value: str) -> str:
+        near = _nearest(value, self.vocab.words)
+        if near:
+            return f"use a {self.kind} such as '{near}' or an absolute URI"
+        examples = ", ".join(f"'{w}'" for w in self.examples)
+        return f"use a {self.kind} (for example {examples}) or an absolute URI of your own"
+
+
+def _cbv_vocab(vocab: cbv.Vocabulary, noun: str, examples: tuple[str, ...]) -> _Vocab:
+    tail = vocab.web_prefix[len(cbv.CBV_WEB) :]  # "BizStep-"
+    forms = [vocab.web_prefix, "http://ref.gs1.org/cbv/" + tail, "cbv:" + tail]
+    forms += [vocab.urn_prefix] if vocab.urn_prefix else []
+    forms += ["https://ns.gs1.org/cbv/" + tail, "http://ns.gs1.org/cbv/" + tail]
+    return _Vocab(vocab, noun, examples, "CBV word", tuple(forms), _CBV_SCHEMA_REFUSED)
+
+
+def _gs1_vocab(vocab: cbv.Vocabulary, noun: str, examples: tuple[str, ...]) -> _Vocab:
+    return _Vocab(vocab, noun, examples, "GS1 vocabulary word", _GS1_FORMS, _GS1_SCHEMA_REFUSED)
+
+
+_BIZ_STEP = _cbv_vocab(cbv.BIZ_STEP, "a CBV 2.0 business step", ("shipping", "receiving", "commissioning"))
+_DISPOSITION = _cbv_vocab(cbv.DISPOSITION, "a CBV 2.0 disposition", ("in_transit", "in_progress", "active"))
+_BTT = _cbv_vocab(cbv.BIZ_TRANSACTION_TYPE, "a CBV 2.0 business transaction type", ("po", "inv", "desadv"))
+_SDT = _cbv_vocab(cbv.SOURCE_DEST_TYPE, "a CBV 2.0 source/destination type", ("owning_party", "location"))
+_ERROR_REASON = _cbv_vocab(cbv.ERROR_REASON, "a CBV 2.0 error reason", ("did_not_occur", "incorrect_data"))
+_COMPONENT = _cbv_vocab(cbv.COMPONENT, "a CBV 2.0 component", ("x", "latitude", "longitude"))
+_MEASUREMENT = _gs1_vocab(cbv.MEASUREMENT_TYPE, "a GS1 measurement type", ("Temperature", "RelativeHumidity"))
+_SENSOR_ALERT = _gs1_vocab(cbv.SENSOR_ALERT_TYPE, "a GS1 sensor alert type", ("ALARM_CONDITION", "ERROR_CONDITION"))
+
+
+def _nearest(value: str, words: frozenset[str] | tuple[str, ...]) -> str | None:
+    """The vocabulary word a typo most likely meant (same word in another case, or a close spelling)."""
+    folded = value.lower().replace("-", "_").replace(" ", "_")
+    for word in words:
+        if word.lower() == folded:
+            return word
+    close = difflib.get_close_matches(value, sorted(words), n=1, cutoff=0.6)
+    if not close and folded != value:
+        close = difflib.get_close_matches(folded, sorted(words), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _esc(key: str) -> str:
+    """JSON-pointer escaping of one key (``/`` and ``~`` in URI-named extension fields)."""
+    return key.replace("~", "~0").replace("/", "~1") if ("/" in key or "~" in key) else key
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+# ---------------------------------------------------------------------------------------------------
+# One event
+# ---------------------------------------------------------------------------------------------------
+
+
+def validate_event(
+    event: dict[str, Any], index: int | None = None, *, context: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """Problems of one event in the internal JSON-LD form; empty when it may be captured.
+
+    ``context`` maps the namespace prefixes of the enclosing document (``{"ex": "https://…"}``);
+    the event's own ``@context`` and the EPCIS context's prefixes count as declared too.
+    Paths are relative to the event (``/bizStep``).
+    """
+    return _check_event(event, index, "", context)
+
+
+def _check_event(event: Any, index: int | None, base: str, context: Mapping[str, str] | None) -> list[Problem]:
+    if not isinstance(event, dict):
+        return [Problem(index, base or "/", f"an event must be a JSON object, not {_short(event)}")]
+    etype = event.get("type")
+    problems = _Checker(event, index, base, context).run(etype)
+    if not isinstance(etype, str):
+        return problems  # without a type the schema cannot say which event it should be
+    try:
+        _FAST.get(etype, _FAST_EXTENDED)(event)
+    except fastjsonschema.JsonSchemaException:
+        problems.extend(_schema_problems(event, index, base, problems))
+    return problems
+
+
+class _Checker:
+    """What the schema cannot check, for one event; collects problems instead of stopping at the first."""
+
+    __slots__ = ("base", "context", "event", "index", "own_prefixes", "problems")
+
+    def __init__(self, event: dict[str, Any], index: int | None, base: str, context: Mapping[str, str] | None):
+        self.event = event
+        self.index = index
+        self.base = base
+        self.context = context
+        self.own_prefixes: dict[str, str] | None = None
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.index, self.base + path, message))
+
+    def run(self, etype: Any) -> list[Problem]:
+        e = self.event
+        if isinstance(etype, str) and etype in _EVENT_KEYS:
+            allowed = _EVENT_KEYS[etype]
+        else:
+            allowed = _EXTENDED_KEYS
+            self._check_type(etype)
+        ctx = e.get("@context")
+        if ctx is not None:
+            self.own_prefixes = self._context(ctx, "/@context")
+        self._times(etype)
+        self._action(etype)
+        self._vocabularies()
+        self._identifiers()
+        self._shape(etype)
+        for key, value in e.items():
+            if key in allowed:
+                continue
+            if key in _ANY_EVENT_KEYS:  # a field of another event type
+                if key != "action" and allowed is not _EXTENDED_KEYS:  # (Transformation: reported above)
+                    self.add(f"/{key}", f"{_a(etype)} has no field '{key}'; remove it")
+            else:
+                self._extension(key, value, "", "extension field")
+        return self.problems
+
+    # -- fields ------------------------------------------------------------------------------------
+
+    def _check_type(self, etype: Any) -> None:
+        if not isinstance(etype, str):
+            self.add(
+                "/type",
+                "type is required: ObjectEvent, AggregationEvent, TransactionEvent, "
+                "TransformationEvent, AssociationEvent (or an absolute URI for an extension event type)",
+            )
+        elif _ABSOLUTE_URI.match(etype) is None:
+            near = _nearest(etype, EVENT_TYPES)
+            hint = f"did you mean '{near}'? " if near else ""
+            self.add(
+                "/type",
+                f"type '{etype}' is not an EPCIS event type; {hint}use one of "
+                f"{', '.join(EVENT_TYPES)} or an absolute URI for an extension event type",
+            )
+
+    def _times(self, etype: Any) -> None:
+        e = self.event
+        if "eventTime" in e:
+            self._time(e["eventTime"], "eventTime", "/eventTime")
+        else:
+            self.add(
+                "/eventTime",
+                "eventTime is required: when the event took place, with a time zone (e.g. 2026-07-22T06:45:00+08:00)",
+            )
+        if "recordTime" in e:
+            self._time(e["recordTime"], "recordTime", "/recordTime")
+        tz = e.get("eventTimeZoneOffset")
+        if tz is None:
+            self.add(
+                "/eventTimeZoneOffset",
+                "eventTimeZoneOffset is required: the local time zone offset where the event took place, e.g. +08:00",
+            )
+        elif isinstance(tz, str) and _TZ_OFFSET.match(tz) is None:
+            self.add(
+                "/eventTimeZoneOffset",
+                f"eventTimeZoneOffset '{tz}' must be ±hh:mm between -14:00 and +14:00, e.g. +08:00",
+            )
+        decl = e.get("errorDeclaration")
+        if isinstance(decl, dict):
+            if "declarationTime" in decl:
+                self._time(decl["declarationTime"], "declarationTime", "/errorDeclaration/declarationTime")
+            else:
+                self.add(
+                    "/errorDeclaration/declarationTime",
+                    "errorDeclaration needs declarationTime: when the error was declared, with a time zone",
+                )
+            p = _ERROR_REASON.problem(
+                decl.get("reason"), "errorDeclaration reason", self.index, self.base + "/errorDeclaration/reason"
+            )
+            if p:
+                self.problems.append(p)
+            for key, value in decl.items():
+                if key not in _ERROR_DECLARATION_KEYS:
+                    self._extension(key, value, "/errorDeclaration", "errorDeclaration extension field")
+
+    def _time(self, value: Any, label: str, path: str) -> None:
+        if not isinstance(value, str):
+            return  # the schema says what type it must be
+        m = _DATE_TIME.match(value)
+        if m is None:
+            self.add(
+                path,
+                f"{label} '{value}' is not an ISO 8601 date-time; write it like "
+                "2026-07-22T06:45:00+08:00 (date, 'T', time, time zone)",
+            )
+            return
+        if m.group(3) is None:
+            self.add(path, f"{label} '{value}' has no time zone; add an offset such as +08:00, or Z for UTC")
+            return
+        try:
+            datetime.fromisoformat(m.group(1))
+        except ValueError:
+            self.add(path, f"{label} '{value}' is not a real date and time")
+            return
+        hh = m.group(4)
+        if hh is not None and (int(hh) > 14 or int(m.group(5)) > 59 or (hh == "14" and m.group(5) != "00")):
+            self.add(path, f"{label} '{value}' has a time zone offset outside -14:00 … +14:00")
+
+    def _action(self, etype: Any) -> None:
+        e = self.event
+        action = e.get("action")
+        if isinstance(etype, str) and etype in _NEEDS_ACTION:
+            if action is None:
+                self.add("/action", f"{etype} needs an action: ADD, OBSERVE or DELETE")
+            elif isinstance(action, str) and action not in _ACTIONS:
+                near = _nearest(action, _ACTIONS) or _nearest(action.upper(), _ACTIONS)
+                hint = f" (did you mean '{near}'?)" if near else ""
+                self.add("/action", f"action '{action}' is not ADD, OBSERVE or DELETE{hint}")
+        elif etype == "TransformationEvent" and "action" in e:
+            self.add("/action", "a TransformationEvent has no action field; remove it")
+
+    def _vocabularies(self) -> None:
+        e = self.event
+        index, base, out = self.index, self.base, self.problems
+        for spec, key in ((_BIZ_STEP, "bizStep"), (_DISPOSITION, "disposition")):
+            if key in e:
+                p = spec.problem(e[key], key, index, f"{base}/{key}")
+                if p:
+                    out.append(p)
+        pd = e.get("persistentDisposition")
+        if isinstance(pd, dict):
+            for part in ("set", "unset"):
+                values = pd.get(part)
+                if isinstance(values, list):
+                    for i, v in enumerate(values):
+                        p = _DISPOSITION.problem(
+                            v, f"persistentDisposition {part}", index, f"{base}/persistentDisposition/{part}/{i}"
+                        )
+                        if p:
+                            out.append(p)
+        for i, bt in enumerate(_list(e.get("bizTransactionList"))):
+            if isinstance(bt, dict) and "type" in bt:
+                p = _BTT.problem(bt["type"], "bizTransaction type", index, f"{base}/bizTransactionList/{i}/type")
+                if p:
+                    out.append(p)
+        for i, se in enumerate(_list(e.get("sensorElementList"))):
+            if isinstance(se, dict):
+                self._sensor_element(se, f"/sensorElementList/{i}")
+
+    def _sensor_element(self, se: dict[str, Any], path: str) -> None:
+        for key, value in se.items():
+            if key not in _SENSOR_ELEMENT_KEYS:
+                self._extension(key, value, path, "sensorElement extension field")
+        meta = se.get("sensorMetadata")
+        if isinstance(meta, dict):
+            for key, value in meta.items():
+                if key not in _SENSOR_METADATA_KEYS:
+                    self._extension(key, value, f"{path}/sensorMetadata", "sensorMetadata extension field")
+        for j, report in enumerate(_list(se.get("sensorReport"))):
+            if not isinstance(report, dict):
+                continue
+            rpath = f"{path}/sensorReport/{j}"
+            for spec, key, label in (
+                (_MEASUREMENT, "type", "sensorReport type"),
+                (_SENSOR_ALERT, "exception", "sensorReport exception"),
+                (_COMPONENT, "component", "sensorReport component"),
+            ):
+                if key in report:
+                    p = spec.problem(report[key], label, self.index, f"{self.base}{rpath}/{key}")
+                    if p:
+                        self.problems.append(p)
+            for key, value in report.items():
+                if key not in _SENSOR_REPORT_KEYS:
+                    self._extension(key, value, rpath, "sensorReport extension field")
+
+    def _identifiers(self) -> None:
+        e = self.event
+        check = _identifier_problem
+        for key in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+            epcs = e.get(key)
+            if type(epcs) is list:
+                for i, epc in enumerate(epcs):
+                    message = check(epc, key + " entry")
+                    if message:
+                        self.add(f"/{key}/{i}", message)
+        for key in ("parentID", "transformationID"):
+            if key in e:
+                message = check(e[key], key)
+                if message:
+                    self.add(f"/{key}", message)
+        if "eventID" in e:
+            value = e["eventID"]
+            if isinstance(value, str) and _ABSOLUTE_URI.match(value) is None:
+                self.add(
+                    "/eventID",
+                    f"eventID '{value}' is not an absolute URI; use e.g. a urn:uuid: or the "
+                    "event hash (ni:///sha-256;…)",
+                )
+        cert = e.get("certificationInfo")
+        if cert is not None:
+            for i, c in enumerate(cert if isinstance(cert, list) else [cert]):
+                if not isinstance(c, str) or _ABSOLUTE_URI.match(c) is None:
+                    self.add(
+                        f"/certificationInfo/{i}" if isinstance(cert, list) else "/certificationInfo",
+                        f"certificationInfo {_short(c)} is not a URI: give the URI of the certificate (or "
+                        "a list of URIs); certification details belong in what the URI points to",
+                    )
+        for key in ("readPoint", "bizLocation"):
+            loc = e.get(key)
+            if type(loc) is dict:
+                if "id" in loc:
+                    message = check(loc["id"], key + " id")
+                    if message:
+                        self.add(f"/{key}/id", message)
+                if len(loc) > 1 or "id" not in loc:
+                    for k, value in loc.items():
+                        if k not in _LOCATION_KEYS:
+                            self._extension(k, value, f"/{key}", f"{key} extension field")
+        for key in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+            items = e.get(key)
+            if type(items) is not list:
+                continue
+            for i, q in enumerate(items):
+                if type(q) is not dict:
+                    continue
+                if "epcClass" in q:
+                    message = check(q["epcClass"], "epcClass")
+                    if message:
+                        self.add(f"/{key}/{i}/epcClass", message)
+                qty = q.get("quantity")
+                if isinstance(qty, (int, float)) and not isinstance(qty, bool):
+                    if not math.isfinite(qty):
+                        self.add(f"/{key}/{i}/quantity", f"quantity {qty} is not a finite number")
+                    elif qty < 0:
+                        self.add(f"/{key}/{i}/quantity", f"quantity {qty} is negative; a quantity is zero or more")
+        for key, member in (("sourceList", "source"), ("destinationList", "destination")):
+            items = e.get(key)
+            if type(items) is not list:
+                continue
+            for i, sd in enumerate(items):
+                if type(sd) is not dict:
+                    continue
+                if "type" in sd:
+                    p = _SDT.problem(sd["type"], f"{member} type", self.index, f"{self.base}/{key}/{i}/type")
+                    if p:
+                        self.problems.append(p)
+                if member in sd:
+                    message = check(sd[member], member)
+                    if message:
+                        self.add(f"/{key}/{i}/{member}", message)
+
+    def _shape(self, etype: Any) -> None:
+        """The per-type rules of the standard (which list or field each kind of event needs)."""
+        e = self.event
+        action = e.get("action")
+        if etype == "ObjectEvent":
+            if not (
+                "epcList" in e
+                or _nonempty(e, "quantityList")
+                or (_nonempty(e, "sensorElementList") and "readPoint" in e)
+            ):
+                self.add(
+                    "/epcList",
+                    "an ObjectEvent needs epcList or quantityList (or a sensorElementList together with a readPoint)",
+                )
+            if "ilmd" in e and action in ("OBSERVE", "DELETE"):
+                self.add(
+                    "/ilmd",
+                    f"ilmd is only allowed when action is ADD (it describes objects as they are created), not {action}",
+                )
+        elif etype in ("AggregationEvent", "AssociationEvent"):
+            if "parentID" not in e and (etype == "AssociationEvent" or action in ("ADD", "DELETE")):
+                when = "always" if etype == "AssociationEvent" else f"when action is {action}"
+                self.add(
+                    "/parentID",
+                    f"an {etype} needs parentID {when}: the identifier of the parent "
+                    "(only an AggregationEvent with action OBSERVE may omit it)",
+                )
+            if action != "DELETE" and not (_nonempty(e, "childEPCs") or _nonempty(e, "childQuantityList")):
+                self.add(
+                    "/childEPCs",
+                    f"an {etype} needs childEPCs or childQuantityList (only DELETE may omit "
+                    "the children, meaning all of them)",
+                )
+        elif etype == "TransactionEvent":
+            if not _nonempty(e, "bizTransactionList"):
+                self.add(
+                    "/bizTransactionList",
+                    "a TransactionEvent needs a bizTransactionList with at least one business transaction",
+                )
+            if action != "DELETE" and not ("epcList" in e or _nonempty(e, "quantityList")):
+                self.add("/epcList", "a TransactionEvent needs epcList or quantityList (only DELETE may omit them)")
+        elif etype == "TransformationEvent":
+            inputs = _nonempty(e, "inputEPCList") or _nonempty(e, "inputQuantityList")
+            outputs = _nonempty(e, "outputEPCList") or _nonempty(e, "outputQuantityList")
+            if not (inputs and outputs) and not ("transformationID" in e and (inputs or outputs)):
+                if not inputs and not outputs:
+                    self.add(
+                        "/inputEPCList",
+                        "a TransformationEvent needs inputs (inputEPCList or "
+                        "inputQuantityList) and outputs (outputEPCList or outputQuantityList)",
+                    )
+                else:
+                    missing = "/outputEPCList" if inputs else "/inputEPCList"
+                    side = (
+                        "outputs (outputEPCList or outputQuantityList)"
+                        if inputs
+                        else ("inputs (inputEPCList or inputQuantityList)")
+                    )
+                    self.add(
+                        missing,
+                        f"a TransformationEvent needs {side}, or a transformationID linking it to "
+                        "the events that carry them",
+                    )
+        ilmd = e.get("ilmd")
+        if isinstance(ilmd, dict):
+            for key, value in ilmd.items():
+                self._extension(key, value, "/ilmd", "ILMD field")
+
+    # -- namespaces ----------------------------------------------------------------------------------
+
+    def _context(self, ctx: Any, path: str) -> dict[str, str]:
+        prefixes: dict[str, str] = {}
+        for i, entry in enumerate(ctx if isinstance(ctx, list) else [ctx]):
+            if not isinstance(entry, dict):
+                continue
+            for prefix, iri in entry.items():
+                if not isinstance(prefix, str) or prefix.startswith("@") or ":" in prefix:
+                    continue  # keywords and term definitions of compact IRIs, not prefixes
+                target = iri.get("@id") if isinstance(iri, dict) else iri
+                if not isinstance(target, str):
+                    continue
+                if _ABSOLUTE_URI.match(target) is None:
+                    where = f"{path}/{i}/{_esc(prefix)}" if isinstance(ctx, list) else f"{path}/{_esc(prefix)}"
+                    self.add(where, f"prefix '{prefix}' maps to '{target}', which is not an absolute IRI")
+                prefixes[prefix] = target
+        return prefixes
+
+    def _declared(self, prefix: str) -> bool:
+        return (
+            prefix in STANDARD_PREFIXES
+            or (self.context is not None and prefix in self.context)
+            or (self.own_prefixes is not None and prefix in self.own_prefixes)
+        )
+
+    def _extension(self, key: Any, value: Any, parent: str, what: str) -> None:
+        """An extension field and everything nested in it: every key ``prefix:local`` with a declared prefix."""
+        stack: list[tuple[Any, Any, str, str]] = [(key, value, parent, what)]
+        while stack:
+            k, v, at, label = stack.pop()
+            path = f"{at}/{_esc(k)}" if isinstance(k, str) else at
+            if isinstance(k, str):
+                self._key(k, path, label, nested=label == _NESTED)
+            if isinstance(v, dict):
+                stack.extend((ck, cv, path, _NESTED) for ck, cv in reversed(v.items()))
+            elif isinstance(v, list):
+                for i in range(len(v) - 1, -1, -1):
+                    if isinstance(v[i], (dict, list)):
+                        stack.append((None, v[i], f"{path}/{i}", label))
+
+    def _key(self, key: str, path: str, what: str, nested: bool = False) -> None:
+        if key.startswith("@"):
+            return  # JSON-LD keywords (@value, @type, @id …)
+        prefix, sep, local = key.partition(":")
+        if not sep or not prefix or not local:
+            if nested:
+                return  # inside an extension, as unqualified child elements inside an XML extension element
+            self.add(
+                path,
+                f"{what} '{key}' has no namespace: write it as prefix:{key.strip(':') or 'name'} and "
+                "declare the prefix in @context",
+            )
+        elif not (local.startswith("//") or prefix in ("urn", "http", "https") or self._declared(prefix)):
+            self.add(
+                path,
+                f"{what} '{key}' uses the prefix '{prefix}', which is not declared: add "
+                f'{{"{prefix}": "https://…"}} to @context',
+            )
+
+
+_NESTED = "field inside an extension"
+
+
+def _a(etype: Any) -> str:
+    name = etype if isinstance(etype, str) else "this event"
+    return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
+
+
+def _identifier_problem(value: Any, label: str) -> str | None:
+    """What is wrong with an identifier (EPC, class, location, party …), or ``None``."""
+    if type(value) is not str:
+        return None  # the schema says it must be a string
+    if _ABSOLUTE_URI.match(value) is None:
+        return (
+            f"{label} '{value}' is not an absolute URI; use an EPC URI (urn:epc:id:…), a GS1 Digital Link "
+            "(https://id.gs1.org/…) or another absolute URI"
+        )
+    if _canonical_id is not None:
+        try:  # EPC URNs and Digital Links must be well formed; other URIs come back unchanged
+            _canonical_id(value)
+        except _IdentifierError as exc:
+            kind = "EPC URI" if value.startswith("urn:epc:") else "GS1 Digital Link URI"
+            reason = str(exc)
+            _, quoted, rest = reason.partition(f"{value!r}: ")  # the codec names the URI too: once is enough
+            return f"{label} '{value}' is not a well-formed {kind}: {rest if quoted else reason}"
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _nonempty(event: Mapping[str, Any], key: str) -> bool:
+    value = event.get(key)
+    return isinstance(value, list) and len(value) > 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Schema errors, in words
+# ---------------------------------------------------------------------------------------------------
+
+_NAME_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+def _pointer(name: str | None) -> tuple[str, str]:
+    """JSON pointer and last field name of a fastjsonschema error name (``data.quantityList[0].quantity``)."""
+    rest = (name or "data")[4:]
+    parts: list[str] = []
+    field = ""
+    for m in _NAME_PART.finditer(rest):
+        if m.group(1) is not None:
+            parts.append(_esc(m.group(1)))
+            field = m.group(1)
+        else:
+            parts.append(m.group(2))
+    return ("/" + "/".join(parts) if parts else ""), field
+
+
+_JSON_TYPE = {
+    "number": "a number",
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "null": "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def _schema_problems(
+    data: Any,
+    index: int | None,
+    base: str,
+    known: list[Problem],
+    validator: Callable[[Any], Any] | None = None,
+    what: str = "event",
+) -> list[Problem]:
+    """Every error of the verbatim ratified schema not already explained (better) by a hand check.
+
+    With no ``validator``, ``data`` is an event the fast validator refused: the detailed one must agree.
+    """
+    try:
+        (validator or _detailed())(data)
+        errors: list[fastjsonschema.JsonSchemaValueException] = []
+    except fastjsonschema.JsonSchemaValuesException as exc:
+        errors = list(exc.errors)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        errors = [exc]
+    described = [(base + path, message) for err in errors for path, message in _describe(err, what)]
+    precise = bool(known) or any(full != base for full, _ in described)
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for full, message in described:
+        if (full, message) in seen or _explained(full, known) or (full == base and precise):
+            continue  # a whole-event error is only worth showing when nothing more precise was found
+        seen.add((full, message))
+        out.append(Problem(index, full or "/", message))
+    if validator is None and not errors and not known:  # never pass what the fast validator refused
+        out.append(Problem(index, base or "/", f"the {what} does not match the EPCIS 2.0 JSON schema"))
+    return out
+
+
+def _explained(path: str, known: list[Problem]) -> bool:
+    """Whether a hand check already reported this field or something inside it (root: anything)."""
+    if not path or path == "/":
+        return bool(known)
+    prefix = path + "/"
+    return any(p.path == path or p.path.startswith(prefix) for p in known)
+
+
+def _describe(err: fastjsonschema.JsonSchemaValueException, what: str) -> list[tuple[str, str]]:
+    path, field = _pointer(err.name)
+    label = field or what
+    value, rule, definition = err.value, err.rule, err.definition if isinstance(err.definition, dict) else {}
+    if rule == "required":
+        present = value if isinstance(value, dict) else {}
+        return [
+            (f"{path}/{_esc(k)}", f"required field '{k}' is missing")
+            for k in (err.rule_definition or [])
+            if k not in present
+        ]
+    if rule == "additionalProperties" and isinstance(value, dict):
+        allowed = sorted(definition.get("properties", {}))
+        return [
+            (f"{path}/{_esc(k)}", f"field '{k}' is not allowed in {label}; it takes {', '.join(allowed)}")
+            for k in value
+            if k not in allowed
+        ]
+    if rule == "type":
+        expected = err.rule_definition
+        names = [expected] if isinstance(expected, str) else list(expected or [])
+        want = " or ".join(_JSON_TYPE.get(n, n) for n in names)
+        return [(path, f"{label} must be {want}, not {_json_type(value)} ({_short(value)})")]
+    if rule == "enum":
+        return [(path, f"{label} {_short(value)} is not one of {', '.join(map(str, err.rule_definition or []))}")]
+    if rule == "format":
+        if err.rule_definition == "date-time":
+            return [
+                (path, f"{label} {_short(value)} is not a date-time with a time zone (e.g. 2026-07-22T06:45:00+08:00)")
+            ]
+        if err.rule_definition == "uri":
+            return [(path, f"{label} {_short(value)} is not an absolute URI")]
+        return [(path, f"{label} {_short(value)} is not a valid {err.rule_definition}")]
+    if rule == "pattern":
+        if field == "uom":
+            return [
+                (
+                    path,
+                    f"uom {_short(value)} must be a UN/ECE Rec 20 unit code: 2–3 capital letters or digits, e.g. KGM",
+                )
+            ]
+        return [(path, f"{label} {_short(value)} does not match the pattern {err.rule_definition}")]
+    if rule == "minItems":
+        return [(path, f"{label} needs at least {err.rule_definition} item(s)")]
+    if rule == "uniqueItems":
+        return [(path, f"{label} repeats an item; its items must be unique")]
+    if rule == "propertyNames":
+        return [
+            (
+                path,
+                f"{label} has a field name EPCIS does not allow: use the standard field names, or "
+                "prefix:name for extensions with the prefix declared in @context",
+            )
+        ]
+    if rule in ("anyOf", "oneOf", "allOf", "not", "if", "then", "else"):
+        if path:
+            return [(path, f"{label} {_short(value)} is not allowed here by the EPCIS 2.0 JSON schema")]
+        return [
+            (
+                path,
+                f"the {what} does not match the EPCIS 2.0 JSON schema"
+                + (f" for {value.get('type')}" if isinstance(value, dict) and value.get("type") else ""),
+            )
+        ]
+    message = err.message
+    if message.startswith(err.name or "data"):
+        message = message[len(err.name or "data") :].strip()
+    return [(path, f"{label} {message}")]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A JSON document
+# ---------------------------------------------------------------------------------------------------
+
+
+def validate_json_document(doc: dict[str, Any]) -> list[Problem]:
+    """Problems of a JSON-LD EPCISDocument or EPCISQueryDocument (or a single event), events included.
+
+    Document-level problems have index ``None``; event problems carry the event index and paths such as
+    ``/epcisBody/eventList/3/bizStep``.
+    """
+    if not isinstance(doc, dict):
+        return [Problem(None, "/", f"an EPCIS document must be a JSON object, not {_short(doc)}")]
+    header = _Checker(doc, None, "", None)
+    ctx = doc.get("@context")
+    if ctx is None:
+        header.add(
+            "/@context",
+            '@context is required: include "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld" '
+            'and a {"prefix": "namespace"} entry for each extension prefix',
+        )
+    elif not any(isinstance(c, str) and _EPCIS_CONTEXT.fullmatch(c) for c in (ctx if isinstance(ctx, list) else [ctx])):
+        header.add(
+            "/@context",
+            '@context must include the EPCIS 2.0 context "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"',
+        )
+    dtype = doc.get("type")
+    if isinstance(dtype, str) and dtype not in DOCUMENT_TYPES and (dtype in EVENT_TYPES or ":" in dtype):
+        return header.problems + _check_event(doc, 0, "", None)  # a single event (POST /events)
+    if dtype not in DOCUMENT_TYPES:
+        near = _nearest(dtype, DOCUMENT_TYPES) if isinstance(dtype, str) else None
+        hint = f" (did you mean '{near}'?)" if near else ""
+        header.add("/type", f"type {_short(dtype)} is not an EPCIS document type{hint}: use EPCISDocument to capture")
+        return header.problems
+    prefixes = header._context(ctx, "/@context") if ctx is not None else {}
+    header.own_prefixes = prefixes
+    version = doc.get("schemaVersion")
+    if isinstance(version, str) and _SCHEMA_VERSION.match(version) and version.split(".")[0] != "2":
+        header.add(
+            "/schemaVersion",
+            f"schemaVersion '{version}' is not supported: this is the JSON form of EPCIS 2.0, write \"2.0\"",
+        )
+    if "creationDate" in doc:
+        header._time(doc["creationDate"], "creationDate", "/creationDate")
+    head = doc.get("epcisHeader")
+    if isinstance(head, dict):
+        for key, value in head.items():
+            if key not in _HEADER_KEYS:
+                header._extension(key, value, "/epcisHeader", "epcisHeader extension field")
+    problems = header.problems
+    problems.extend(_schema_problems(doc, None, "", problems, _DOCUMENT_SCHEMA[dtype], "document"))
+    body = doc.get("epcisBody")
+    if dtype == "EPCISQueryDocument":
+        body = body.get("queryResults") if isinstance(body, dict) else None
+        body = body.get("resultsBody") if isinstance(body, dict) else None
+        where = "/epcisBody/queryResults/resultsBody/eventList"
+    else:
+        where = "/epcisBody/eventList"
+    events = body.get("eventList") if isinstance(body, dict) else None
+    if isinstance(events, list):
+        for i, event in enumerate(events):
+            problems.extend(_check_event(event, i, f"{where}/{i}", prefixes))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------
+# XML: the ratified XSDs
+# ---------------------------------------------------------------------------------------------------
+
+EPCIS_NS = "urn:epcglobal:epcis:xsd:2"
+QUERY_NS = "urn:epcglobal:epcis-query:xsd:2"
+MASTERDATA_NS = "urn:epcglobal:epcis-masterdata:xsd:2"
+_XML_ROOTS = frozenset(
+    {
+        f"{{{EPCIS_NS}}}EPCISDocument",
+        f"{{{QUERY_NS}}}EPCISQueryDocument",
+        f"{{{MASTERDATA_NS}}}EPCISMasterDataDocument",
+    }
+)
+_XSD_DIR = Path(str(_DATA.joinpath("xsd")))
+# One schema importing the three document schemas, so any EPCIS 2.0 document root validates.
+_XSD_ALL = f"""<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:zhuisu:epcis-all">
+  <xsd:import namespace="{EPCIS_NS}" schemaLocation="EPCglobal-epcis-2_0.xsd"/>
+  <xsd:import namespace="{QUERY_NS}" schemaLocation="EPCglobal-epcis-query-2_0.xsd"/>
+  <xsd:import namespace="{MASTERDATA_NS}" schemaLocation="EPCglobal-epcis-masterdata-2_0.xsd"/>
+</xsd:schema>""".encode()
+_schemas = threading.local()  # an XMLSchema keeps the error log of its last run: one per thread
+
+
+# lxml's default resolves internal entities only (no XXE); resolve_entities=False would also make iterparse
+# accept a truncated document, so the default it is.
+_PARSE_OPTIONS: dict[str, Any] = {"no_network": True, "load_dtd": False}
+
+
+def _parser() -> Any:
+    return etree.XMLParser(**_PARSE_OPTIONS)
+
+
+def xml_schema() -> Any:
+    """The compiled EPCIS 2.0 XSDs (document, query, master data), local files only; one per thread."""
+    schema = getattr(_schemas, "schema", None)
+    if schema is None:
+        root = etree.fromstring(_XSD_ALL, _parser(), base_url=(_XSD_DIR / "zhuisu-epcis-all.xsd").as_uri())
+        schema = etree.XMLSchema(etree.ElementTree(root))
+        _schemas.schema = schema
+    return schema
+
+
+def _is_bare_event(tag: str) -> bool:
+    return tag in EVENT_TYPES  # a single event as POST /events sends it: unqualified, no document around it
+
+
+def _wrap_event(event: Any, in_scope: Mapping[str | None, str] | None = None) -> Any:
+    """An EPCISDocument holding ``event`` (moved, so lines stay), to validate a bare or copied event."""
+    nsmap = {k: v for k, v in (in_scope or event.nsmap).items() if k is not None}
+    prefix = next((k for k, v in nsmap.items() if v == EPCIS_NS), None)
+    if prefix is None:
+        prefix = "epcis" if "epcis" not in nsmap else "zhuisu-epcis"
+        nsmap[prefix] = EPCIS_NS
+    doc = etree.Element(etree.QName(EPCIS_NS, "EPCISDocument"), nsmap=nsmap)
+    # schemaVersion/creationDate belong to the document; some tools put them on a bare event
+    doc.set("schemaVersion", event.attrib.pop("schemaVersion", "2.0"))
+    doc.set("creationDate", event.attrib.pop("creationDate", "1970-01-01T00:00:00Z"))
+    etree.SubElement(etree.SubElement(doc, "EPCISBody"), "EventList").append(event)
+    return doc
+
+
+_XSD_MESSAGE = re.compile(r"Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: (?P<rest>.*)", re.S)
+_XSD_ENUM = re.compile(
+    r"\[facet 'enumeration'\] The value '(?P<v>[^']*)' is not an element of the set \{(?P<set>.*)\}\."
+)
+_XSD_UNEXPECTED = re.compile(r"This element is not expected\.(?: Expected is (?:one of )?\( (?P<exp>.*) \)\.)?")
+_XSD_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (?:one of )?\( (?P<exp>.*) \)\.")
+_XSD_TYPE = re.compile(r"'(?P<v>.*)' is not a valid value of the (?:atomic|list|union) type '(?P<t>[^']*)'\.", re.S)
+_XSD_TYPES = {
+    "DateTimeStamp": "date-time with a time zone, like 2026-07-22T06:45:00+08:00",
+    "dateTime": "date-time, like 2026-07-22T06:45:00+08:00",
+    "decimal": "decimal number",
+    "double": "number",
+    "anyURI": "URI",
+    "boolean": "boolean (true or false)",
+}
+
+
+def _field_names() -> frozenset[str]:
+    """Every field name of the standard (JSON schema properties, plus the XML-only element names)."""
+    names: set[str] = set()
+    stack: list[Any] = [_DEFS]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("properties"), dict):
+                names.update(node["properties"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    xml_only = {
+        "epc",
+        "bizTransaction",
+        "source",
+        "destination",
+        "quantityElement",
+        "sensorElement",
+        "extension",
+        "baseExtension",
+        "correctiveEventID",
+        "EPCISBody",
+        "EPCISHeader",
+        "EventList",
+        "VocabularyList",
+    }
+    return frozenset(names | xml_only)
+
+
+_FIELD_NAMES = _field_names()
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _names(expected: str | None) -> list[str]:
+    return [_local(n.strip()) for n in (expected or "").split(",") if n.strip() and not n.strip().startswith("##")]
+
+
+def _xsd_words(element: str, rest: str) -> str:
+    """A libxml2 schema message in plainer words, with a suggestion where one helps."""
+    local = _local(element)
+    m = _XSD_ENUM.fullmatch(rest)
+    if m:
+        allowed = re.findall(r"'([^']*)'", m.group("set"))
+        near = _nearest(m.group("v"), tuple(allowed))
+        hint = f" (did you mean '{near}'?)" if near else ""
+        return f"'{m.group('v')}' is not allowed; use one of {', '.join(allowed)}{hint}"
+    m = _XSD_UNEXPECTED.fullmatch(rest)
+    if m:
+        expected = _names(m.group("exp"))
+        if element.startswith(f"{{{EPCIS_NS}}}"):
+            return (
+                f"<{local}> must not be in the EPCIS namespace: event elements and their fields are "
+                f"unqualified (write <{local}>, not <epcis:{local}>)"
+            )
+        if local not in _FIELD_NAMES and not element.startswith("{"):
+            near = _nearest(local, tuple(expected)) if expected else None
+            hint = f"did you mean <{near}>? " if near else ""
+            return (
+                f"<{local}> is not an EPCIS field; {hint}put extensions in a namespace of your own "
+                f"(e.g. <ex:{local}> with xmlns:ex declared)"
+            )
+        if not expected:
+            return f"<{local}> is not expected here"
+        return (
+            f"<{local}> is not expected here; expected {' or '.join(expected)} "
+            "(EPCIS XML fields must appear in the order the standard gives)"
+        )
+    m = _XSD_MISSING.fullmatch(rest)
+    if m:
+        return f"a required child element is missing: {' or '.join(_names(m.group('exp')))}"
+    m = _XSD_TYPE.fullmatch(rest)
+    if m:
+        kind = _local(m.group("t"))
+        return f"'{m.group('v')}' is not a valid {_XSD_TYPES.get(kind, kind)}"
+    if rest.startswith("No matching global declaration available for the validation root"):
+        return (
+            f"<{local}> is not an EPCIS document: the root must be EPCISDocument, EPCISQueryDocument or "
+            f"EPCISMasterDataDocument in namespace {EPCIS_NS} (or its query/masterdata namespace)"
+        )
+    return rest.rstrip(".")
+
+
+def _xml_message(line: int | None, raw: str) -> str:
+    m = _XSD_MESSAGE.fullmatch(raw.strip())
+    where = f"line {line}" if line else "line unknown"
+    if not m:
+        return f"{where}: {raw.strip()}"
+    element = _local(m.group("el"))
+    attr = f" attribute '{m.group('attr')}'" if m.group("attr") else ""
+    return f"{where}, element <{element}>{attr}: {_xsd_words(m.group('el'), m.group('rest').strip())}"
+
+
+def _root_problem(root: Any) -> Problem | None:
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag in _XML_ROOTS or _is_bare_event(tag):
+        return None
+    local = _local(tag)
+    if local in EVENT_TYPES:
+        detail = f"<{local}> must not be in the EPCIS namespace: send it unqualified, or inside an EPCISDocument"
+    else:
+        detail = (
+            f"<{local}> is not an EPCIS document: the root must be EPCISDocument, EPCISQueryDocument or "
+            f"EPCISMasterDataDocument (namespace {EPCIS_NS} …), or a single unqualified event"
+        )
+    return Problem(None, f"/{local}", f"line {root.sourceline}, element <{local}>: {detail}")
+
+
+def _not_well_formed(exc: Any) -> Problem:
+    line = getattr(exc, "lineno", None)
+    msg = _clean_parse_message(getattr(exc, "msg", None) or str(exc))
+    return Problem(None, "/", f"line {line or 'unknown'}: not well-formed XML: {msg}")
+
+
+def validate_xml_bytes(data: bytes) -> list[Problem]:
+    """XSD problems of an XML EPCIS document (or a single unqualified event), each naming line and element."""
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        return [_not_well_formed(exc)]
+    bad_root = _root_problem(root)
+    if bad_root:
+        return [bad_root]
+    bare = _is_bare_event(root.tag)
+    tree = etree.ElementTree(_wrap_event(root) if bare else root)
+    schema = xml_schema()
+    if schema.validate(tree):
+        return []
+    positions = _EventPositions(tree.getroot())
+    problems: list[Problem] = []
+    for entry in schema.error_log:
+        index, path = positions.locate(entry.path)
+        if bare:
+            index = 0
+            path = "/" + "/".join((entry.path or "").split("/")[4:])
+        problems.append(Problem(index, path or "/", _xml_message(entry.line, entry.message)))
+    return problems
+
+
+class _EventPositions:
+    """Finds, for an XPath libxml2 reports, the index of the event it lies in."""
+
+    def __init__(self, root: Any):
+        self.root = root
+        self.ns = {k: v for k, v in root.nsmap.items() if k}
+        self._index: dict[Any, int] | None = None
+
+    def locate(self, path: str | None) -> tuple[int | None, str]:
+        if not path:
+            return None, "/"
+        try:
+            found = self.root.getroottree().xpath(path, namespaces=self.ns)
+        except etree.XPathError:
+            return None, path
+        node = found[0] if isinstance(found, list) and found else None
+        while node is not None:
+            parent = node.getparent()
+            if parent is not None and parent.tag == "EventList":
+                if self._index is None:
+                    self._index = {}
+                for event_list in self.root.iter("EventList"):
+                    for i, child in enumerate(c for c in event_list if isinstance(c.tag, str)):
+                        self._index[child] = i
+                return self._index.get(node), path
+            node = parent
+        return None, path
+
+
+class _Chained(io.RawIOBase):
+    """Bytes already read, then the rest of the stream: lets us look at the root before validating."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+_PEEK = 65536
+_PEEK_LIMIT = 1 << 20
+_STREAM_TAGS = (*EVENT_TYPES, "extension", "EventList", *sorted(_XML_ROOTS))
+
+
+def _peek_root(stream: IO[bytes]) -> tuple[bytes, Any]:
+    """Read until the root element's start tag; the bytes read and the root (``None`` if not found)."""
+    head = b""
+    pull = etree.XMLPullParser(events=("start",), **_PARSE_OPTIONS)
+    while len(head) < _PEEK_LIMIT:
+        chunk = stream.read(_PEEK)
+        if not chunk:
+            break
+        head += chunk
+        pull.feed(chunk)
+        for _event, element in pull.read_events():
+            return head, element
+    return head, None
+
+
+def validate_xml_stream(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[Problem]:
+    """XSD problems of an XML EPCIS document, found while streaming it (constant memory).
+
+    lxml validates while it parses (``iterparse(schema=…)``) but reports neither line nor element; so
+    once the parser has logged an error, each following event is also validated on its own to say where
+    (its line, its index, its field), and what is left at the end (header, envelope) is validated last.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            yield from _validate_stream(fh)
+    else:
+        yield from _validate_stream(source)
+
+
+def _validate_stream(stream: IO[bytes]) -> Iterator[Problem]:
+    try:
+        head, root = _peek_root(stream)
+    except etree.XMLSyntaxError as exc:
+        yield _not_well_formed(exc)
+        return
+    if root is None:
+        yield Problem(None, "/", "line unknown: no root element found in the first MiB: not an XML document")
+        return
+    bad_root = _root_problem(root)
+    if bad_root:
+        yield bad_root
+        return
+    if _is_bare_event(root.tag):  # one event: small, validate it whole
+        yield from validate_xml_bytes(head + stream.read())
+        return
+    parser = etree.iterparse(
+        _Chained(head, stream),
+        events=("start", "end"),
+        tag=_STREAM_TAGS,
+        schema=xml_schema(),
+        **_PARSE_OPTIONS,
+    )
+    state = _StreamState()
+    kept = None  # the root, for what is left at the end (iterparse forgets it on error)
+    event_list_path = ""
+    index = -1
+    counts: dict[str, int] = {}
+    others: list[tuple[int, Any]] = []  # events of other namespaces before the current one (no tag event)
+    try:
+        for action, element in parser:
+            tag = element.tag
+            if tag in _XML_ROOTS:
+                kept = element
+                continue
+            if tag == "EventList":
+                if action == "start":
+                    event_list_path = _xpath(element)
+                continue
+            parent = element.getparent()
+            if parent is None or parent.tag != "EventList":
+                continue  # an <extension> inside an event, not an event
+            if action == "start":
+                before = [s for s in element.itersiblings(preceding=True) if isinstance(s.tag, str)]
+                others = [(index + n, s) for n, s in enumerate(reversed(before), 1)]
+                index += 1 + len(before)
+                counts[tag] = counts.get(tag, 0) + 1
+                state.event_path = f"{event_list_path}/{tag}[{counts[tag]}]"
+                continue
+            if state.locating(parser):
+                for other_index, other in others:
+                    yield from state.locate(other, other_index, _xpath(other))
+                yield from state.locate(element, index, state.event_path)
+            others = []
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:  # what came before: comments, other events
+                del parent[0]
+            parent.remove(element)
+    except etree.XMLSyntaxError as exc:
+        state.count(parser.error_log)
+        if exc.msg not in state.logged:
+            yield _not_well_formed(exc)
+            return
+        if state.unlocated and state.located < LOCATE_LIMIT:
+            for problem, raw in _validate_rest(kept):  # the header, the envelope, events left in place
+                state.take(raw)
+                yield problem
+        unlocated = sum(state.unlocated.values())
+        if unlocated and state.located:
+            yield Problem(None, "/", f"line unknown: {unlocated} more XSD error(s) not listed")
+        elif unlocated:
+            for raw in state.unlocated:
+                yield Problem(None, "/", _xml_message(None, raw))
+
+
+LOCATE_LIMIT = 1000  # problems located one by one in a stream; beyond, only counted
+
+
+class _StreamState:
+    """Errors the streaming validator logged, and which of them validating events one by one located."""
+
+    __slots__ = ("event_path", "located", "logged", "seen", "unlocated")
+
+    def __init__(self) -> None:
+        self.unlocated: Counter[str] = Counter()
+        self.logged: set[str] = set()
+        self.seen = 0  # log entries looked at
+        self.located = 0
+        self.event_path = ""
+
+    def count(self, log: Any) -> None:
+        if len(log) > self.seen:
+            for entry in list(log)[self.seen :]:
+                if entry.domain_name == "SCHEMASV":
+                    self.unlocated[entry.message] += 1
+                    self.logged.add(entry.message)
+            self.seen = len(log)
+
+    def locating(self, parser: Any) -> bool:
+        """Whether events must be validated one by one: the stream logged errors no event explained yet."""
+        if self.located >= LOCATE_LIMIT:
+            return False
+        self.count(parser.error_log)  # a copy of the log: cheap while it is empty, as it is for valid input
+        return bool(self.unlocated)
+
+    def take(self, raw: str) -> None:
+        self.located += 1
+        if self.unlocated[raw] > 0:
+            self.unlocated[raw] -= 1
+            if not self.unlocated[raw]:
+                del self.unlocated[raw]
+
+    def locate(self, event: Any, index: int, path: str) -> Iterator[Problem]:
+        for problem, raw in _validate_copy(event, index, path):
+            self.take(raw)
+            yield problem
+
+
+def _clean_parse_message(msg: str) -> str:
+    m = re.fullmatch(r"line \d+: b?'(.*)'", msg, re.S)
+    return m.group(1) if m else msg
+
+
+def _xpath(element: Any) -> str:
+    parts: list[str] = []
+    node = element
+    while node is not None:
+        local = etree.QName(node).localname
+        parts.append(f"{node.prefix}:{local}" if node.prefix else local)
+        node = node.getparent()
+    return "/" + "/".join(reversed(parts))
+
+
+def _validate_copy(event: Any, index: int, event_path: str) -> list[tuple[Problem, str]]:
+    """Validate one event on its own (a copy keeps its lines) to locate the errors the stream saw."""
+    doc = _wrap_event(copy.deepcopy(event), event.nsmap)  # in-scope prefixes, e.g. for xsi:type="xsd:int"
+    schema = xml_schema()
+    if schema.validate(etree.ElementTree(doc)):
+        return []
+    out = []
+    for entry in schema.error_log:
+        rel = "/".join((entry.path or "").split("/")[5:])
+        path = f"{event_path}/{rel}" if rel else event_path
+        out.append((Problem(index, path, _xml_message(entry.line, entry.message)), entry.message))
+    return out
+
+
+def _validate_rest(root: Any) -> list[tuple[Problem, str]]:
+    """Validate what the stream kept (the document without its events): header and envelope errors."""
+    schema = xml_schema()
+    if root is None or schema.validate(etree.ElementTree(root)):
+        return []
+    return [(Problem(None, e.path or "/", _xml_message(e.line, e.message)), e.message) for e in schema.error_log]
