@@ -40,9 +40,7 @@ def _event(i: int, rnd: random.Random) -> dict:
     loc = {"id": f"urn:epc:id:sgln:{cp}.{rnd.randrange(10000, 99999)}.0"}
     kind = i % 10
     base = {"eventTime": time_, "eventTimeZoneOffset": "+08:00", "readPoint": loc, "bizLocation": loc}
-    serials = [
-        f"urn:epc:id:sgtin:{cp}.0{rnd.randrange(10000, 99999)}.{i}{k}" for k in range(rnd.randrange(1, 6))
-    ]
+    serials = [f"urn:epc:id:sgtin:{cp}.0{rnd.randrange(10000, 99999)}.{i}{k}" for k in range(rnd.randrange(1, 6))]
     lot = f"urn:epc:class:lgtin:{cp}.0{rnd.randrange(10000, 99999)}.L{i // 50}"
     if kind < 3:
         return {
@@ -73,9 +71,7 @@ def _event(i: int, rnd: random.Random) -> dict:
             "disposition": disp,
             "epcList": [f"urn:epc:id:sscc:{cp}.{i:010d}"],
             **base,
-            "bizTransactionList": [
-                {"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:{cp}000001:{i}"}
-            ],
+            "bizTransactionList": [{"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:{cp}000001:{i}"}],
             "sourceList": [{"type": "owning_party", "source": f"urn:epc:id:pgln:{cp}.00001"}],
             "destinationList": [{"type": "owning_party", "destination": f"urn:epc:id:pgln:{cp}.00002"}],
         }
@@ -228,9 +224,7 @@ def main() -> None:
         for store in stores:
             with Progress(transient=True, disable=args.json) as progress:
                 progress.add_task(f"capturing on {store}", total=None)
-                res = (
-                    run(store, doc, args.events, workdir / store) if (workdir / store).mkdir() is None else {}
-                )
+                res = run(store, doc, args.events, workdir / store) if (workdir / store).mkdir() is None else {}
             res["document_mb"] = round(size / 1e6, 1)
             results.append(res)
             if args.json:

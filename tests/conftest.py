@@ -64,3 +64,8 @@ def engine(db_url: str) -> Iterator[object]:
         yield eng
     finally:
         eng.dispose()
+
+
+# The per-file pass rates of the external identifier vectors, printed at the end of every run
+# (a plugin loaded here, so the xdist controller — not only its workers — prints the table).
+pytest_plugins = ["codes.vector_summary"]

@@ -21,9 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema: upgrade, show the version.", no_args_is_help=True)
-epcis_app = typer.Typer(
-    help="EPCIS documents: event hashes, validation, local capture.", no_args_is_help=True
-)
+epcis_app = typer.Typer(help="EPCIS documents: event hashes, validation, local capture.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(epcis_app, name="epcis")
@@ -207,9 +205,7 @@ def epcis_capture(
                     yield e
 
             with stream:
-                result = capture_events(
-                    engine, counted(events), behaviour="proceed" if proceed else "rollback"
-                )
+                result = capture_events(engine, counted(events), behaviour="proceed" if proceed else "rollback")
             progress.remove_task(task)
             summary = {
                 "file": str(path),
@@ -260,9 +256,7 @@ def demo_load(
         demo.remove_sqlite_file(db)
     engine = _engine(db)
     result = demo.load(engine)
-    typer.echo(
-        f"demo data: {result.event_count} events, {result.stored} stored, {result.duplicates} already there"
-    )
+    typer.echo(f"demo data: {result.event_count} events, {result.stored} stored, {result.duplicates} already there")
     for line in demo.describe():
         typer.echo(f"  {line}")
 

@@ -99,9 +99,7 @@ def pork_chain() -> Iterator[dict[str, Any]]:
         disposition="in_transit",
         quantityList=[{"epcClass": pigs, "quantity": 40, "uom": "H87"}],
         readPoint=_loc(FARM),
-        bizTransactionList=[
-            {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234000002:FH-1104"}
-        ],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234000002:FH-1104"}],
         sourceList=[{"type": "owning_party", "source": _party(FARM)}],
         destinationList=[{"type": "owning_party", "destination": _party(SLAUGHTER)}],
     )
@@ -114,9 +112,7 @@ def pork_chain() -> Iterator[dict[str, Any]]:
         quantityList=[{"epcClass": pigs, "quantity": 40, "uom": "H87"}],
         readPoint=_loc(SLAUGHTER),
         bizLocation=_loc(SLAUGHTER),
-        bizTransactionList=[
-            {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234000002:FH-1104"}
-        ],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234000002:FH-1104"}],
         sourceList=[{"type": "owning_party", "source": _party(FARM)}],
         destinationList=[{"type": "owning_party", "destination": _party(SLAUGHTER)}],
     )
@@ -138,9 +134,7 @@ def pork_chain() -> Iterator[dict[str, Any]]:
         disposition="in_transit",
         quantityList=[{"epcClass": carcass, "quantity": 1800, "uom": "KGM"}],
         readPoint=_loc(SLAUGHTER),
-        bizTransactionList=[
-            {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901235000001:JL-1105-07"}
-        ],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901235000001:JL-1105-07"}],
         sourceList=[{"type": "owning_party", "source": _party(SLAUGHTER)}],
         destinationList=[{"type": "owning_party", "destination": _party(MARKET)}],
         sensorElementList=[
@@ -159,9 +153,7 @@ def pork_chain() -> Iterator[dict[str, Any]]:
         quantityList=[{"epcClass": carcass, "quantity": 1800, "uom": "KGM"}],
         readPoint=_loc(MARKET),
         bizLocation=_loc(MARKET, "00102"),
-        bizTransactionList=[
-            {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901235000001:JL-1105-07"}
-        ],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901235000001:JL-1105-07"}],
         sourceList=[{"type": "owning_party", "source": _party(SLAUGHTER)}],
         destinationList=[{"type": "owning_party", "destination": _party(MARKET)}],
     )

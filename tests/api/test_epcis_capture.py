@@ -66,9 +66,7 @@ def job(client: TestClient, location: str) -> dict[str, Any]:
     raise AssertionError(f"capture job {location} still running")
 
 
-def test_capture_document_answers_202_with_a_job_that_reports_success(
-    client: TestClient, engine: Engine
-) -> None:
+def test_capture_document_answers_202_with_a_job_that_reports_success(client: TestClient, engine: Engine) -> None:
     r = client.post("/epcis/capture", content=document(event(1), event(2)), headers=LD)
     assert r.status_code == 202, r.text
     location = r.headers["Location"]
@@ -82,9 +80,7 @@ def test_capture_document_answers_202_with_a_job_that_reports_success(
     assert [x["captureID"] for x in listed] == [j["captureID"]]
 
 
-def test_rollback_stores_nothing_and_names_the_bad_event_and_field(
-    client: TestClient, engine: Engine
-) -> None:
+def test_rollback_stores_nothing_and_names_the_bad_event_and_field(client: TestClient, engine: Engine) -> None:
     bad = event(2, bizStep="shiping")
     r = client.post("/epcis/capture", content=document(event(1), bad, event(3)), headers=LD)
     assert r.status_code == 202
@@ -117,9 +113,7 @@ def test_capturing_the_same_events_again_stores_them_once(client: TestClient, en
     job(client, client.post("/epcis/capture", content=doc, headers=LD).headers["Location"])
     # The same events again, in another order and with fields shuffled, still match their hashes.
     reordered = [dict(reversed(list(e.items()))) for e in (event(2), event(1))]
-    j = job(
-        client, client.post("/epcis/capture", content=document(*reordered), headers=LD).headers["Location"]
-    )
+    j = job(client, client.post("/epcis/capture", content=document(*reordered), headers=LD).headers["Location"])
     assert j["success"] is True and j["storedCount"] == 0 and j["duplicateCount"] == 2
     assert stored_count(engine) == 2
 

@@ -1,21 +1,34 @@
-"""Shared helpers for zhuisu.codes tests and a per-vector-file pass-rate summary.
-
-Tests that run an external vector tag themselves with the ``vector`` fixture; at the end of the
-run the terminal summary prints, per vector file, how many cases passed (expected failures, each with
-its written reason, are counted separately). Under pytest-xdist the summary is printed only when this
-conftest is loaded in the controlling process (e.g. ``pytest tests/codes``); the cases themselves run
-and fail the same either way.
-"""
+"""zhuisu.codes tests: the ``vector`` tag and the per-vector-file pass-rate table (see vector_summary.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import importlib.util
+import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-_RESULTS: dict[str, dict[str, int]] = defaultdict(lambda: {"passed": 0, "failed": 0, "xfailed": 0, "skipped": 0})
+_PLUGIN = "codes.vector_summary"
+
+
+def _summary_plugin() -> ModuleType:
+    """The one module object of vector_summary, whether ``pytest_plugins`` imported it first or not."""
+    module = sys.modules.get(_PLUGIN)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(_PLUGIN, Path(__file__).with_name("vector_summary.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_PLUGIN] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    plugin = _summary_plugin()
+    if not config.pluginmanager.is_registered(plugin):
+        config.pluginmanager.register(plugin, _PLUGIN)
 
 
 @pytest.fixture
@@ -26,28 +39,3 @@ def vector(request: pytest.FixtureRequest) -> Callable[[str], None]:
         request.node.user_properties.append(("vector_file", name))
 
     return tag
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    files = [v for k, v in report.user_properties if k == "vector_file"]
-    if not files:
-        return
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        bucket = _RESULTS[str(files[0])]
-        if hasattr(report, "wasxfail"):
-            bucket["xfailed"] += 1
-        elif report.outcome in ("passed", "failed", "skipped"):
-            bucket[report.outcome] += 1
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _RESULTS:
-        return
-    terminalreporter.section("zhuisu.codes conformance vectors: pass rate per file")
-    for name in sorted(_RESULTS):
-        r = _RESULTS[name]
-        total = sum(r.values())
-        rate = 100.0 * r["passed"] / total if total else 0.0
-        extra = f", {r['xfailed']} known disagreements (xfail, reasons in the tests)" if r["xfailed"] else ""
-        extra += f", {r['skipped']} skipped" if r["skipped"] else ""
-        terminalreporter.write_line(f"{name}: {r['passed']}/{total} passed ({rate:.1f}%), {r['failed']} failed{extra}")

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from zhuisu.codes.cli import app
@@ -84,12 +86,60 @@ def test_parse_code_dispatch(text: str, scheme: str, ok: bool) -> None:
     assert (d["error"] is None) == ok
 
 
+def test_ma_fields() -> None:
+    got = parse_code("MA.156.M0.100350.01004YA10017.SLMSAGAAAC.M210628.LAY21062803.E220628.V220627.C3")
+    assert got.ok and got.scheme == "ma", got.error
+    assert got.fields == {
+        "country": "156",
+        "sector": "M0",
+        "organisation": "100350",
+        "class": "01004YA10017",
+        "production_information": "SLMSAGAAAC.M210628.LAY21062803.E220628.V220627.C3",
+    }
+    assert not parse_code("MA.156.100052").ok  # no sector part
+
+
+def test_eighteen_digits_name_the_closer_reading() -> None:
+    # USCC check character right, organisation code wrong: the USCC error, not an SSCC one.
+    got = parse_code("121000009999999996")
+    assert (got.scheme, got.ok) == ("uscc", False) and "organisation code" in (got.error or "")
+    # Neither check character holds: both readings are named.
+    got = parse_code("106141412345678909")
+    assert (got.scheme, got.ok) == ("sscc", False)
+    assert "SSCC" in (got.error or "") and "统一社会信用代码" in (got.error or "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+    | st.from_regex(r"[\]\(\^0-9]{0,3}[0-9A-Za-z().^:/%]{0,40}")
+)
+def test_parse_code_never_raises(text: str) -> None:
+    got = parse_code(text)
+    assert got.ok == (got.error is None)
+
+
 def test_cli_one_code_and_stdin() -> None:
     runner = CliRunner()
     r = runner.invoke(app, ["parse", "urn:epc:id:sgtin:0614141.107346.2017"])
-    assert r.exit_code == 0
-    assert json.loads(r.output)["canonical"] == "https://id.gs1.org/01/10614141073464/21/2017"
-    r = runner.invoke(app, ["parse"], input="9144030071526726XG\nnot-a-code\n")
+    assert r.exit_code == 0, r.output
+    one = json.loads(r.output)
+    assert set(one) == {"input", "ok", "scheme", "fields", "ai", "canonical", "error"}
+    assert one["canonical"] == "https://id.gs1.org/01/10614141073464/21/2017"
+    assert one["ai"] == {"01": "10614141073464", "21": "2017"}
+    r = runner.invoke(app, ["parse"], input="9144030071526726XG\n\nnot-a-code\r\n(01)09520123456788(10)AB\n")
+    assert r.exit_code == 0, r.output
     lines = [json.loads(x) for x in r.output.splitlines()]
-    assert [x["ok"] for x in lines] == [True, False]
-    assert lines[1]["error"]
+    assert [(x["input"], x["ok"], x["scheme"]) for x in lines] == [
+        ("9144030071526726XG", True, "uscc"),
+        ("not-a-code", False, "unknown"),
+        ("(01)09520123456788(10)AB", True, "gs1-element-string"),
+    ]
+    assert lines[1]["error"] and lines[2]["canonical"] == "https://id.gs1.org/01/09520123456788/10/AB"
+
+
+def test_cli_bad_code_is_json_not_a_traceback() -> None:
+    r = CliRunner().invoke(app, ["parse", "https://id.gs1.org/01/09520123456789"])
+    assert r.exit_code == 0 and r.exception is None
+    got = json.loads(r.output)
+    assert got["ok"] is False and "check digit" in got["error"]

@@ -49,11 +49,10 @@ def _tails() -> frozenset[str]:
 
 VOCAB_TAILS = _tails()
 
-digits = st.text("0123456789", min_size=1, max_size=1)
-
 
 def _num(n: int) -> st.SearchStrategy[str]:
-    return st.text("0123456789", min_size=n, max_size=n)
+    # one draw per number (not one per digit) keeps generation fast
+    return st.integers(0, 10**n - 1).map(lambda x: f"{x:0{n}d}") if n else st.just("")
 
 
 # ---- identifiers ----
@@ -241,14 +240,19 @@ extensions = st.dictionaries(extension_key(), extension_content(), max_size=3)
 
 # ---- event parts ----
 
+_MEASUREMENT = st.sampled_from(sorted(cbv.MEASUREMENT_TYPE.words))
+_ALERT = st.sampled_from(sorted(cbv.SENSOR_ALERT_TYPE.words))
+_COMPONENT = st.sampled_from(sorted(cbv.COMPONENT.words))
+_DISPOSITION_WORDS = st.sampled_from(sorted(cbv.DISPOSITION.words))
+
 bizstep = st.one_of(
     st.sampled_from(sorted(cbv.BIZ_STEP.words)),
     st.sampled_from(sorted(cbv.BIZ_STEP.words)).map(lambda w: "urn:epcglobal:cbv:bizstep:" + w),
     st.just("https://example.org/bizstep/exampling"),
 )
 disposition = st.one_of(
-    st.sampled_from(sorted(cbv.DISPOSITION.words)),
-    st.sampled_from(sorted(cbv.DISPOSITION.words)).map(lambda w: "urn:epcglobal:cbv:disp:" + w),
+    _DISPOSITION_WORDS,
+    _DISPOSITION_WORDS.map(lambda w: "urn:epcglobal:cbv:disp:" + w),
 )
 
 
@@ -290,35 +294,35 @@ def sensor_report(draw: st.DrawFn) -> dict[str, Any]:
     r: dict[str, Any] = {}
     kind = draw(st.integers(0, 3))
     if kind == 0:
-        r["type"] = draw(st.sampled_from(sorted(cbv.MEASUREMENT_TYPE.words)))
+        r["type"] = draw(_MEASUREMENT)
     elif kind == 1:
-        r["type"] = "gs1:" + draw(st.sampled_from(sorted(cbv.MEASUREMENT_TYPE.words)))
+        r["type"] = "gs1:" + draw(_MEASUREMENT)
     elif kind == 2:
-        r["exception"] = draw(st.sampled_from(sorted(cbv.SENSOR_ALERT_TYPE.words)))
+        r["exception"] = draw(_ALERT)
     else:
-        r["type"] = draw(st.sampled_from(sorted(cbv.MEASUREMENT_TYPE.words)))
-        r["component"] = draw(st.sampled_from(sorted(cbv.COMPONENT.words)))
+        r["type"] = draw(_MEASUREMENT)
+        r["component"] = draw(_COMPONENT)
     for field in ("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"):
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 4):
             r[field] = draw(number)
-    if draw(st.integers(0, 4)) == 0:
+    if _chance(draw, 5):
         r["stringValue"] = draw(plain_text)
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         # no 'E': "1E24" reads as a number beyond float precision (DEVIATIONS['numeric-precision'])
         r["hexBinaryValue"] = draw(st.text("0123456789ABCDF", min_size=2, max_size=8))
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         r["uriValue"] = draw(st.sampled_from(["https://example.com/ErrorCode-A827", "urn:example:x"]))
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         r["time"] = draw(timestamp())
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         r["deviceID"] = draw(giai_urn())
-    if draw(st.integers(0, 6)) == 0:
+    if _chance(draw, 7):
         r["microorganism"] = "https://www.ncbi.nlm.nih.gov/taxonomy/1126011"
-    if draw(st.integers(0, 6)) == 0:
+    if _chance(draw, 7):
         r["coordinateReferenceSystem"] = "http://www.opengis.net/def/crs/EPSG/0/27700"
     if "value" in r or draw(st.booleans()):
         r["uom"] = draw(st.sampled_from(["CEL", "KGM", "A93", "LUX", "KMH", "DD"]))
-    if draw(st.integers(0, 4)) == 0:
+    if _chance(draw, 5):
         r.update(draw(st.dictionaries(extension_key(), extension_value, min_size=1, max_size=2)))
     return r
 
@@ -334,19 +338,27 @@ def sensor_element(draw: st.DrawFn) -> dict[str, Any]:
             meta["startTime"], meta["endTime"] = draw(timestamp()), draw(timestamp())
         if draw(st.booleans()):
             meta["deviceID"] = draw(giai_urn())
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 4):
             meta["bizRules"] = "https://id.example.com/253/4012345000054987"
-        if draw(st.integers(0, 4)) == 0:
+        if _chance(draw, 5):
             meta.update(draw(st.dictionaries(extension_key(), extension_value, min_size=1, max_size=2)))
         el["sensorMetadata"] = meta
     el["sensorReport"] = draw(st.lists(sensor_report(), min_size=1, max_size=4))
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         el.update(draw(st.dictionaries(extension_key(), extension_value, min_size=1, max_size=2)))
     return el
 
 
+_ONE_IN = {n: st.integers(0, n - 1) for n in range(1, 8)}
+
+
+def _chance(draw: st.DrawFn, n: int) -> bool:
+    """True once in n draws (strategies are built once: building them per draw is slow)."""
+    return draw(_ONE_IN[n]) == 0
+
+
 def _maybe(draw: st.DrawFn, event: dict[str, Any], key: str, strategy: st.SearchStrategy[Any], p: int = 2) -> None:
-    if draw(st.integers(0, p - 1)) == 0:
+    if _chance(draw, p):
         event[key] = draw(strategy)
 
 
@@ -385,8 +397,8 @@ def event(draw: st.DrawFn) -> dict[str, Any]:
         ev["action"] = draw(st.sampled_from(["ADD", "OBSERVE", "DELETE"]))
     _maybe(draw, ev, "bizStep", bizstep, 1 if etype != "TransformationEvent" else 2)
     _maybe(draw, ev, "disposition", disposition)
-    if draw(st.integers(0, 4)) == 0:
-        words = st.lists(st.sampled_from(sorted(cbv.DISPOSITION.words)), min_size=1, max_size=2, unique=True)
+    if _chance(draw, 5):
+        words = st.lists(_DISPOSITION_WORDS, min_size=1, max_size=2, unique=True)
         ev["persistentDisposition"] = draw(st.fixed_dictionaries({}, optional={"set": words, "unset": words}))
         if not ev["persistentDisposition"]:
             del ev["persistentDisposition"]
@@ -400,11 +412,11 @@ def event(draw: st.DrawFn) -> dict[str, Any]:
     _maybe(draw, ev, "sourceList", typed_entries("source", cbv.SOURCE_DEST_TYPE, party), 3)
     _maybe(draw, ev, "destinationList", typed_entries("destination", cbv.SOURCE_DEST_TYPE, party), 3)
     _maybe(draw, ev, "sensorElementList", st.lists(sensor_element(), min_size=1, max_size=3), 3)
-    if etype in ("ObjectEvent", "TransformationEvent") and draw(st.integers(0, 2)) == 0:
+    if etype in ("ObjectEvent", "TransformationEvent") and _chance(draw, 3):
         ilmd = draw(st.dictionaries(extension_key(), extension_content(1), min_size=1, max_size=3))
         ilmd["cbvmda:bestBeforeDate"] = "2030-01-01"
         ev["ilmd"] = ilmd
-    if draw(st.integers(0, 5)) == 0:
+    if _chance(draw, 6):
         ev["errorDeclaration"] = {"declarationTime": draw(timestamp()), "reason": "incorrect_data"}
     ev.update(draw(extensions))
     return ev

@@ -126,7 +126,12 @@ def test_cli_verify(client: TestClient, engine: Engine, monkeypatch: pytest.Monk
 
     # the database changed behind the platform's back: the served event no longer matches its leaf
     with engine.begin() as conn:
-        conn.execute(text("UPDATE epcis_event SET body = replace(body, 'shipping', 'receiving') WHERE seq = 2"))
+        conn.execute(
+            text(
+                "UPDATE epcis_event SET body = replace(body, 'shipping', 'receiving') "
+                "WHERE seq = (SELECT seq FROM ledger_leaf WHERE leaf_index = 1)"
+            )
+        )
     tampered = runner.invoke(cli.app, ["verify", "--url", url, "--event", events[1]["eventID"], "--key", vkey])
     assert tampered.exit_code == 1 and "but the log holds" in tampered.output
 
@@ -161,11 +166,12 @@ def test_cli_audit(engine: Engine, db_url: str, key_file: Path, signer: Signer) 
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.stdout)["ok"] is True
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM epcis_event WHERE seq = 3"))
+        seq = conn.execute(text("SELECT seq FROM ledger_leaf WHERE leaf_index = 2")).scalar()
+        conn.execute(text("DELETE FROM epcis_event WHERE seq = :s"), {"s": seq})
     dirty = runner.invoke(cli.app, args)
     assert dirty.exit_code == 1
     report = json.loads(dirty.stdout)
-    assert [(f["kind"], f["leaf_index"], f["seq"]) for f in report["findings"]] == [("event-deleted", 2, 3)]
+    assert [(f["kind"], f["leaf_index"], f["seq"]) for f in report["findings"]] == [("event-deleted", 2, seq)]
     table = runner.invoke(cli.app, args[:-1])
     assert table.exit_code == 1 and "event-deleted" in table.output
     # without any key the signatures cannot be checked: said so, roots still are

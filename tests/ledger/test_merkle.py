@@ -170,3 +170,10 @@ def test_range_nodes_refuses_unaligned_and_empty_ranges() -> None:
 def test_inclusion_plan_refuses_index_outside_tree() -> None:
     with pytest.raises(ProofError, match="outside"):
         merkle.inclusion_plan(5, 5)
+
+
+def test_perfect_root_of_packed_row_equals_list_form() -> None:
+    rng = random.Random(8)
+    for n in (1, 2, 4, 64, 256):
+        row = [rng.randbytes(32) for _ in range(n)]
+        assert merkle.perfect_root_bytes(b"".join(row)) == merkle.perfect_root(row) == merkle.root_of(row)

@@ -43,7 +43,8 @@ def test_append_proofs_and_checkpoints(engine: Engine, signer: Signer) -> None:
         for i in (0, 255, 256, 299, 599):
             eid = events[i]["eventID"]
             proof = ledger.inclusion_proof(conn, eid)
-            assert (proof.leaf_index, proof.tree_size, proof.seq) == (i, 600, i + 1)
+            assert (proof.leaf_index, proof.tree_size) == (i, 600)
+            assert proof.seq == conn.execute(text(f"SELECT seq FROM ledger_leaf WHERE leaf_index = {i}")).scalar()
             assert list(proof.audit_path) == merkle.inclusion_proof(tree, i, 600)
             body = ledger.event_body(conn, eid)
             service.check_inclusion(body, proof.as_json(), cp600, [signer.verifier], rehash_body)
@@ -152,11 +153,12 @@ def test_tamper_each_kind_is_named(logged: tuple[Engine, list[dict[str, Any]]], 
     engine, events = logged
     assert _findings(engine, signer) == []
     body = dict(events[2], bizStep="receiving")
+    seq2, seq5 = _seq(engine, events[2]), _seq(engine, events[5])
     with engine.begin() as conn:
         # 1. a changed field in an event's body (leaf 2)
-        conn.execute(text("UPDATE epcis_event SET body = :b WHERE seq = 3"), {"b": orjson.dumps(body).decode()})
+        conn.execute(text(f"UPDATE epcis_event SET body = :b WHERE seq = {seq2}"), {"b": orjson.dumps(body).decode()})
         # 2. a deleted event row (leaf 5)
-        conn.execute(text("DELETE FROM epcis_event WHERE seq = 6"))
+        conn.execute(text(f"DELETE FROM epcis_event WHERE seq = {seq5}"))
         # 3. two leaves swapped in the log (leaves 7 and 9)
         conn.execute(text("UPDATE ledger_leaf SET leaf_index = -1 WHERE leaf_index = 7"))
         conn.execute(text("UPDATE ledger_leaf SET leaf_index = 7 WHERE leaf_index = 9"))
@@ -177,19 +179,24 @@ def test_tamper_each_kind_is_named(logged: tuple[Engine, list[dict[str, Any]]], 
         audit_kinds.CHECKPOINT_MISMATCH: {None},  # the signed root at size 12 is no longer reproduced
     }
     changed = [f for f in report.findings if f.kind == audit_kinds.EVENT_CHANGED]
-    assert changed[0].event_id == events[2]["eventID"] and changed[0].seq == 3
+    assert changed[0].event_id == events[2]["eventID"] and changed[0].seq == seq2
     fields = sorted(f.detail.split()[1] for f in report.findings if f.kind == audit_kinds.EVENT_FIELD_CHANGED)
     assert fields == ["biz_step", "event_hash"]
     deleted = [f for f in report.findings if f.kind == audit_kinds.EVENT_DELETED]
-    assert deleted[0].seq == 6 and service.hash_uri(event_hash_bytes(events[5])) in deleted[0].detail
+    assert deleted[0].seq == seq5 and service.hash_uri(event_hash_bytes(events[5])) in deleted[0].detail
     mismatch = [f for f in report.findings if f.kind == audit_kinds.CHECKPOINT_MISMATCH]
     assert mismatch[0].tree_size == 12 and "tiles still give it" in mismatch[0].detail
 
 
+AT_0 = "(SELECT seq FROM ledger_leaf WHERE leaf_index = 0)"
+AT_4 = "(SELECT seq FROM ledger_leaf WHERE leaf_index = 4)"
+
+
 def _swap_seq(conn: Any) -> None:
+    seqs = dict(conn.execute(text("SELECT leaf_index, seq FROM ledger_leaf WHERE leaf_index IN (1, 3)")).all())
     conn.execute(text("UPDATE ledger_leaf SET seq = -1 WHERE leaf_index = 1"))
-    conn.execute(text("UPDATE ledger_leaf SET seq = 2 WHERE leaf_index = 3"))
-    conn.execute(text("UPDATE ledger_leaf SET seq = 4 WHERE leaf_index = 1"))
+    conn.execute(text("UPDATE ledger_leaf SET seq = :s WHERE leaf_index = 3"), {"s": seqs[1]})
+    conn.execute(text("UPDATE ledger_leaf SET seq = :s WHERE leaf_index = 1"), {"s": seqs[3]})
 
 
 def _swap_hashes(conn: Any) -> None:
@@ -227,13 +234,13 @@ Tamper = tuple[Callable[[Any], Any], list[tuple[str, int | None]]]
 TAMPERS: dict[str, Tamper] = {
     # a field changed in a stored column only: queries would lie, the body and hash still match
     "column": (
-        lambda conn: conn.execute(text("UPDATE epcis_event SET biz_step = 'receiving' WHERE seq = 5")),
+        lambda conn: conn.execute(text(f"UPDATE epcis_event SET biz_step = 'receiving' WHERE seq = {AT_4}")),
         [(audit_kinds.EVENT_FIELD_CHANGED, 4)],
     ),
     # the body and its event_hash column changed together, consistently
     "body-and-hash": (
         lambda conn: conn.execute(
-            text("UPDATE epcis_event SET body = :b, event_hash = :h WHERE seq = 1"),
+            text(f"UPDATE epcis_event SET body = :b, event_hash = :h WHERE seq = {AT_0}"),
             {"b": orjson.dumps(_altered(0)).decode(), "h": service.hash_uri(event_hash_bytes(_altered(0)))},
         ),
         [(audit_kinds.EVENT_CHANGED, 0)],
@@ -285,3 +292,19 @@ def test_no_checkpoint_is_signed_for_a_forked_tree(logged: tuple[Engine, list[di
         ledger.latest_checkpoint(conn, signer)
     with engine.begin() as conn:
         assert ledger.checkpoint_at(conn, 13) is None
+
+
+def test_upper_tiles_are_checked_against_the_tiles_below(engine: Engine, signer: Signer) -> None:
+    capture(engine, [make_event(i) for i in range(520)])  # two full level-0 tiles, a level-1 tile of 2
+    with engine.begin() as conn:
+        ledger.latest_checkpoint(conn, signer)
+        assert ledger.audit(conn, [signer.verifier]).ok
+        conn.execute(text("UPDATE ledger_tile SET hashes = :h WHERE level = 1"), {"h": b"\x11" * 64})
+        report = ledger.audit(conn, [signer.verifier])
+    assert [(f.kind, f.detail.split(" (")[0]) for f in report.findings] == [
+        (audit_kinds.TILE_CHANGED, "tile 1/0 disagrees with the tiles below it")
+    ]
+    with engine.begin() as conn:  # and such a tree is not signed any further
+        ledger.append_leaves(conn, [(10_000, b"\x22" * 32)])
+        with pytest.raises(service.LedgerIntegrityError):
+            ledger.latest_checkpoint(conn, signer)

@@ -41,9 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
 
     @app.middleware("http")
-    async def _epcis_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def _epcis_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         if request.url.path.startswith("/epcis"):
             response.headers.setdefault("GS1-EPCIS-Version", EPCIS_VERSION)
@@ -53,9 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             response.headers.setdefault("GS1-CBV-Min", CBV_VERSION)
             response.headers.setdefault("GS1-CBV-Max", CBV_VERSION)
             response.headers.setdefault("GS1-EPCIS-Capture-Limit", str(settings.capture_limit))
-            response.headers.setdefault(
-                "GS1-EPCIS-Capture-File-Size-Limit", str(settings.capture_file_size_limit)
-            )
+            response.headers.setdefault("GS1-EPCIS-Capture-File-Size-Limit", str(settings.capture_file_size_limit))
         return response
 
     app.include_router(epcis_capture.router)

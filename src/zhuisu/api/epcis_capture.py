@@ -47,9 +47,7 @@ def _kind(request: Request) -> Literal["json", "xml"]:
 def _behaviour(request: Request) -> capture.ErrorBehaviour:
     value = request.headers.get("gs1-capture-error-behaviour", "rollback").strip().lower()
     if value not in ("rollback", "proceed"):
-        raise ProblemError(
-            400, f"header GS1-Capture-Error-Behaviour must be 'rollback' or 'proceed', not {value!r}"
-        )
+        raise ProblemError(400, f"header GS1-Capture-Error-Behaviour must be 'rollback' or 'proceed', not {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -77,9 +75,7 @@ async def _spool(request: Request, settings: Settings, path: Path) -> int:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(
-                        settings, f"the document is larger than this server's limit of {limit} bytes"
-                    )
+                    raise _too_large(settings, f"the document is larger than this server's limit of {limit} bytes")
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -144,7 +140,7 @@ def _render_job(request: Request, doc: dict[str, Any], status: int = 200, **head
 
 
 def run_job(
-    engine: Engine, capture_id: str, path: Path, kind: Literal["json", "xml"], behaviour: str
+    engine: Engine, capture_id: str, path: Path, kind: Literal["json", "xml"], behaviour: capture.ErrorBehaviour
 ) -> None:
     """Capture a spooled document and record the outcome on its job; the spool file goes afterwards."""
     try:
@@ -153,7 +149,7 @@ def run_job(
             path,
             kind,
             behaviour=behaviour,
-            capture_id=capture_id,  # type: ignore[arg-type]
+            capture_id=capture_id,
         )
         jobs.finish(
             engine,
@@ -206,9 +202,7 @@ def resume_jobs(app: FastAPI) -> None:
                 event_count=0,
                 stored=0,
                 duplicates=0,
-                errors=[
-                    problem_body(500, "the server restarted and the capture document was lost; resend it")
-                ],
+                errors=[problem_body(500, "the server restarted and the capture document was lost; resend it")],
             )
 
 
@@ -224,9 +218,7 @@ def _option_headers(settings: Settings, allow: str) -> dict[str, str]:
 
 @router.options("/capture", status_code=204)
 def capture_options(request: Request) -> Response:
-    return Response(
-        status_code=204, headers=_option_headers(request.app.state.settings, "OPTIONS, GET, POST")
-    )
+    return Response(status_code=204, headers=_option_headers(request.app.state.settings, "OPTIONS, GET, POST"))
 
 
 @router.post("/capture", status_code=202)
@@ -325,9 +317,7 @@ async def capture_single_event(request: Request) -> Response:
         if len(parsed) != 1:
             raise ProblemError(400, f"POST /epcis/events takes exactly one event, the body has {len(parsed)}")
         event = parsed[0]
-    result = await run_in_threadpool(
-        capture.capture_events, request.app.state.engine, [event], collect_ids=True
-    )
+    result = await run_in_threadpool(capture.capture_events, request.app.state.engine, [event], collect_ids=True)
     if not result.success:
         conflict = any(p.path == "/eventID" and "already used" in p.message for p in result.problems)
         raise ProblemError(409 if conflict else 400, str(result.problems[0]), problems=result.problems)

@@ -105,9 +105,7 @@ def problem_body(
     return body
 
 
-def problem_response(
-    status: int, detail: str, *, headers: dict[str, str] | None = None, **kw: Any
-) -> Response:
+def problem_response(status: int, detail: str, *, headers: dict[str, str] | None = None, **kw: Any) -> Response:
     return Response(
         orjson.dumps(problem_body(status, detail, **kw)),
         status_code=status,

@@ -224,33 +224,40 @@ def parse_digital_link(
             key_index = i
             break
     if key_index < 0:
+        for segment in segments[:-1]:
+            entry = table.get(segment)
+            if entry is not None and entry.dlpkey is not None:
+                raise _fail(uri, f"the path from primary key AI ({segment}) on must be AI/value pairs")
         raise _fail(uri, "no GS1 primary key AI found in the path")
     key_entry = table[segments[key_index]]
     assert key_entry.dlpkey is not None
-    pairs: list[tuple[str, str]] = []
-    for i in range(key_index, len(segments), 2):
-        ai_code, raw_value = segments[i], segments[i + 1]
-        if not raw_value:
-            raise _fail(uri, f"AI ({ai_code}) has an empty value")
-        value = _decode(uri, raw_value, query=False)
-        if i > key_index and ai_code not in table:
-            if not (permit_unknown_ais and _AI_SHAPE_RE.fullmatch(ai_code)):
-                raise _fail(uri, f"unknown AI ({ai_code}) in the path")
-            pairs.append((ai_code, value))
-            continue
-        pairs.append((ai_code, _check_value(uri, ai_code, value, permit_zero_suppressed_gtin)))
-    key = pairs[0]
-    qualifier_ais = [ai for ai, _ in pairs[1:] if ai in table]
-    path_ais = [ai for ai, _ in pairs]
+    # The path's AI structure first (known AIs, no repeats, qualifier order), then the values: a misplaced AI
+    # is the more useful complaint than what its value looks like.
+    raw_pairs = [(segments[i], segments[i + 1]) for i in range(key_index, len(segments), 2)]
+    path_ais = [ai for ai, _ in raw_pairs]
+    for ai_code in path_ais[1:]:
+        if ai_code not in table and not (permit_unknown_ais and _AI_SHAPE_RE.fullmatch(ai_code)):
+            raise _fail(uri, f"unknown AI ({ai_code}) in the path")
     if len(set(path_ais)) != len(path_ais):
         raise _fail(uri, "an AI appears twice in the path")
+    qualifier_ais = [ai for ai in path_ais[1:] if ai in table]
     if qualifier_ais and _qualifier_sequence(key_entry, qualifier_ais) is None:
         allowed = " or ".join("/".join(seq) for seq in key_entry.dlpkey if seq) or "none"
         raise _fail(
             uri,
-            f"AIs {', '.join(qualifier_ais)} are not valid key qualifiers of ({key[0]}) in this order "
+            f"AIs {', '.join(qualifier_ais)} are not valid key qualifiers of ({path_ais[0]}) in this order "
             f"(allowed: {allowed})",
         )
+    pairs: list[tuple[str, str]] = []
+    for ai_code, raw_value in raw_pairs:
+        if not raw_value:
+            raise _fail(uri, f"AI ({ai_code}) has an empty value")
+        value = _decode(uri, raw_value, query=False)
+        if ai_code not in table:  # an unknown AI that the options let through: no rules to check
+            pairs.append((ai_code, value))
+        else:
+            pairs.append((ai_code, _check_value(uri, ai_code, value, permit_zero_suppressed_gtin)))
+    key = pairs[0]
 
     attributes: list[tuple[str, str]] = []
     others: list[tuple[str, str]] = []

@@ -107,8 +107,22 @@ class GtinInfo:
     """A GTIN normalised to 14 digits, with the form it was given in."""
 
     gtin14: str
-    form: str  # "GTIN-8", "GTIN-12", "GTIN-13", "GTIN-14"
+    form: str  # the length it was given in: "GTIN-8", "GTIN-12", "GTIN-13", "GTIN-14"
     indicator: str  # first digit of the GTIN-14
+
+    @property
+    def gtin_type(self) -> str:
+        """The GTIN's type by its significant digits: a GTIN-8 padded to any length stays a GTIN-8.
+
+        In the 14-digit field a GTIN-8 has six leading zeros, a GTIN-12 two, a GTIN-13 one (GTIN-12s that
+        start with 00000 are not issued, so the reading is unambiguous).
+        """
+        g = self.gtin14
+        if g.startswith("000000"):
+            return "GTIN-8"
+        if g.startswith("00"):
+            return "GTIN-12"
+        return "GTIN-13" if g[0] == "0" else "GTIN-14"
 
 
 def normalize_gtin(value: str) -> str:

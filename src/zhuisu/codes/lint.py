@@ -395,7 +395,8 @@ def _longitude(data: str) -> LintError | None:
 
 
 def _iban(data: str) -> LintError | None:
-    if len(data) < 5:
+    # ISO 13616 fixes lengths per country; like the GS1 linter, require more than 10 characters overall.
+    if len(data) <= 10:
         return LintError("IBAN_TOO_SHORT", "IBAN is too short")
     if len(data) > 34:
         return LintError("IBAN_TOO_LONG", "IBAN is too long")
@@ -411,7 +412,6 @@ def _iban(data: str) -> LintError | None:
     return None
 
 
-
 # --- North American coupon codes (AI 8110 and AI 8112) ------------------------------------------------
 # Field layout: "North American Coupon Application Guideline Using GS1 DataBar Expanded Symbols" (AI 8110)
 # and "GS1 AI (8112) Coupon Data Specification"; error names and field order as the GS1 Barcode Syntax
@@ -420,7 +420,7 @@ def _iban(data: str) -> LintError | None:
 
 
 class _Coupon:
-    """A cursor over all-digit coupon data; each step returns a LintError or None."""
+    """A cursor over all-digit coupon data; each read returns what it read, or the LintError that stops it."""
 
     __slots__ = ("data", "end", "pos")
 
@@ -464,6 +464,11 @@ class _Coupon:
             return LintError(code_invalid, f"{what} {ch!r} is not one of {allowed}", self.pos)
         self.pos += 1
         return ch
+
+
+def _coupon_take(c: _Coupon, n: int, code: str, what: str) -> LintError | None:
+    got = c.take(n, code, what)
+    return got if isinstance(got, LintError) else None
 
 
 def _coupon_gcp(c: _Coupon, n: int, code: str, what: str) -> LintError | None:
@@ -525,7 +530,7 @@ def _coupon_date(c: _Coupon, code_short: str, code_invalid: str, what: str) -> L
     return got
 
 
-def _couponcode(data: str) -> LintError | None:  # noqa: C901 - one branch per field of the layout
+def _couponcode(data: str) -> LintError | None:
     err = _non_digit(data)
     if err:
         return err
@@ -618,11 +623,6 @@ def _couponcode(data: str) -> LintError | None:  # noqa: C901 - one branch per f
     if not c.at_end():
         return LintError("COUPON_EXCESS_DATA", f"unexpected data {data[c.pos :]!r} after the coupon fields", c.pos)
     return None
-
-
-def _coupon_take(c: _Coupon, n: int, code: str, what: str) -> LintError | None:
-    got = c.take(n, code, what)
-    return got if isinstance(got, LintError) else None
 
 
 def _couponposoffer(data: str) -> LintError | None:

@@ -124,7 +124,7 @@ def _parse(text: str, s: str) -> ParsedCode:
             return _ok(
                 text,
                 "gtin",
-                fields={"symbology": scan.symbology, "form": g.form},
+                fields={"symbology": scan.symbology, "form": g.form, "type": g.gtin_type},
                 ai={"01": g.gtin14},
                 canonical=canonical_id(f"https://id.gs1.org/01/{g.gtin14}"),
             )
@@ -165,7 +165,7 @@ def _digits(text: str, s: str) -> ParsedCode:
         return _ok(
             text,
             "gtin",
-            fields={"form": g.form, "indicator": g.indicator},
+            fields={"form": g.form, "type": g.gtin_type, "indicator": g.indicator},
             ai={"01": g.gtin14},
             canonical=f"https://id.gs1.org/01/{g.gtin14}",
         )
@@ -180,9 +180,7 @@ def _digits(text: str, s: str) -> ParsedCode:
                 # Neither: name the reading whose own check character holds (the closer miss), else both.
                 if _uscc.is_valid(s):
                     return _bad(text, "uscc", uscc_error)
-                return ParsedCode(
-                    input=text, ok=False, scheme="sscc", error=f"{sscc_error}; {uscc_error}"
-                )
+                return ParsedCode(input=text, ok=False, scheme="sscc", error=f"{sscc_error}; {uscc_error}")
             return _ok(text, "sscc", ai={"00": s}, canonical=f"https://id.gs1.org/00/{s}")
         return _ok(text, c.scheme, fields=c.fields, canonical=c.value)
     if n == 6:

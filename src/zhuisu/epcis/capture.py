@@ -261,15 +261,18 @@ def media_kind(media_type: str) -> Literal["json", "xml"] | None:
     return None
 
 
-def open_document(
-    stream: BinaryIO, kind: Literal["json", "xml"]
-) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+def open_document(stream: BinaryIO, kind: Literal["json", "xml"]) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
     """Header and lazily read events of a capture document in either syntax."""
     if kind == "json":
         return jsonld.open_document(stream)
     from zhuisu.epcis import xml
 
-    return xml.iter_xml_document(stream)
+    header, events = xml.iter_xml_document(stream)
+    if header.get("type") not in jsonld.DOCUMENT_TYPES:
+        raise EPCISError(
+            [Problem(None, "/", f"expected an EPCISDocument or EPCISQueryDocument, found {header.get('type')!r}")]
+        )
+    return header, events
 
 
 def capture_file(

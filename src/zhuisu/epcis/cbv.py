@@ -82,12 +82,8 @@ ERROR_REASON = Vocabulary(
     "errorReason", _load_words("cbv-context-error-reason.jsonld"), CBV_WEB + "ER-", "urn:epcglobal:cbv:er:"
 )
 COMPONENT = Vocabulary("component", _load_words("cbv-context-component.jsonld"), CBV_WEB + "Comp-", None)
-MEASUREMENT_TYPE = Vocabulary(
-    "measurement type", _load_words("gs1-context-measurement-type.jsonld"), GS1_VOC, None
-)
-SENSOR_ALERT_TYPE = Vocabulary(
-    "sensor alert type", _load_words("gs1-context-sensor-alert-type.jsonld"), GS1_VOC, None
-)
+MEASUREMENT_TYPE = Vocabulary("measurement type", _load_words("gs1-context-measurement-type.jsonld"), GS1_VOC, None)
+SENSOR_ALERT_TYPE = Vocabulary("sensor alert type", _load_words("gs1-context-sensor-alert-type.jsonld"), GS1_VOC, None)
 
 EVENT_TYPES = frozenset(
     {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"}

@@ -19,11 +19,17 @@ Canonical form, in short:
   entries as ``type=…`` followed by the value; user extensions inside readPoint, bizLocation,
   quantity elements and sensor elements follow that element's standard fields.
 * Excluded: eventID, recordTime, errorDeclaration, rdfs:comment/comment, ``@context``.
-* Values: trimmed; bare CBV words and ``urn:epcglobal:cbv:…`` URNs to CBV web URIs; CURIEs expanded;
-  numbers without superfluous zeros; timestamps in UTC with milliseconds (``…T10:00:30.000Z``);
+* Values: trimmed; bare CBV words and ``urn:epcglobal:cbv:…`` URNs to CBV web URIs; ``gs1:``,
+  ``cbv:``, ``epcis:`` CURIEs expanded; numbers without superfluous zeros (in any field, as the
+  reference does: XML has no types); timestamps in UTC with milliseconds (``…T10:00:30.000Z``);
   EPC URNs, class and pattern URIs to constrained canonical GS1 Digital Link URIs; Digital Links on
   ``https://id.gs1.org`` without query string and at the finest identification level.
-* Extension keys as ``{namespace}localName``.
+* Extension keys as ``{namespace}localName`` (prefixes from the event's own ``@context``, then the
+  document context passed in, then the prefixes the EPCIS JSON-LD context defines).
+* The ``ignore_fields`` argument drops further top-level fields, for documents whose header lists
+  ``<prefix>:ignoreFields`` (a repository convention the reference vectors use).
+
+Values go through memo tables (identifiers, words and times repeat across events), bounded in size.
 
 Identifier normalisation is done here (small and table-driven) rather than with
 ``zhuisu.codes.epc``: the hash needs the exact, slightly idiosyncratic canonical form of the CBV
@@ -223,9 +229,15 @@ def _numeric(text: str) -> str | None:
 
 # ---- EPC URN -> Digital Link (tables follow TDS 2.x URN syntax and the reference's conversion) ----
 
-_SER = r"(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])"
-_CPREF = r"(?:%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa]|[0-9A-Z-])"
+# TDS URN characters: plain ones first (most serials have no escapes), then the allowed %-escapes
+_SER = r"(?:[!')(*+,.0-9:;=A-Za-z_-]|%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa])"
+_CPREF = r"(?:[0-9A-Z-]|%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa])"
 _PCT = str.maketrans({"!": "%21", "(": "%28", ")": "%29", "*": "%2A", "+": "%2B", ",": "%2C", ":": "%3A"})
+
+
+def _pct(s: str) -> str:
+    """Percent-encode what GS1 Digital Link wants escaped (the reference's list)."""
+    return s if s.isalnum() else s.translate(_PCT)
 
 
 def _units(s: str) -> int:
@@ -234,10 +246,10 @@ def _units(s: str) -> int:
 
 
 def _cd(digits: str) -> str:
-    """GS1 mod-10 check digit."""
-    odd = sum(map(int, digits[-1::-2]))
-    even = sum(map(int, digits[-2::-2]))
-    return str(-(3 * odd + even) % 10)
+    """GS1 mod-10 check digit (weights 3, 1, 3 … from the right; byte sums run in C)."""
+    b = digits.encode("ascii")
+    odd, even = b[-1::-2], b[-2::-2]
+    return "0123456789"[-(3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)) % 10]
 
 
 def _gtin(cp: str, ref: str) -> str:
@@ -251,7 +263,7 @@ _EpcBuilder = Callable[[tuple[str, ...]], "str | None"]
 def _b_sgtin(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 13:
         return None
-    return "01/" + _gtin(g[0], g[1]) + "/21/" + g[2].translate(_PCT)
+    return "01/" + _gtin(g[0], g[1]) + "/21/" + _pct(g[2])
 
 
 def _b_sscc(g: tuple[str, ...]) -> str | None:
@@ -266,26 +278,26 @@ def _b_sgln(g: tuple[str, ...]) -> str | None:
         return None
     gln = g[0] + g[1]
     gln += _cd(gln)
-    return "414/" + gln if g[2] == "0" else "414/" + gln + "/254/" + g[2].translate(_PCT)
+    return "414/" + gln if g[2] == "0" else "414/" + gln + "/254/" + _pct(g[2])
 
 
 def _b_grai(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 12:
         return None
     raw = "0" + g[0] + g[1]
-    return "8003/" + raw + _cd(raw) + (g[2].translate(_PCT) if len(g) > 2 else "")
+    return "8003/" + raw + _cd(raw) + (_pct(g[2]) if len(g) > 2 else "")
 
 
 def _b_giai(g: tuple[str, ...]) -> str | None:
     if _units(g[1]) > 30 - len(g[0]):
         return None
-    return "8004/" + g[0] + g[1].translate(_PCT)
+    return "8004/" + g[0] + _pct(g[1])
 
 
 def _b_ginc(g: tuple[str, ...]) -> str | None:
     if _units(g[1]) > 30 - len(g[0]):
         return None
-    return "401/" + g[0] + g[1].translate(_PCT)
+    return "401/" + g[0] + _pct(g[1])
 
 
 def _digits_key(ai: str, total: int) -> _EpcBuilder:
@@ -302,7 +314,7 @@ def _b_gdti(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 12:
         return None
     raw = g[0] + g[1]
-    return "253/" + raw + _cd(raw) + (g[2].translate(_PCT) if len(g) > 2 else "")
+    return "253/" + raw + _cd(raw) + (_pct(g[2]) if len(g) > 2 else "")
 
 
 def _b_sgcn(g: tuple[str, ...]) -> str | None:
@@ -315,26 +327,26 @@ def _b_sgcn(g: tuple[str, ...]) -> str | None:
 def _b_cpi(g: tuple[str, ...]) -> str | None:
     if _units(g[1]) > 30 - len(g[0]):
         return None
-    return "8010/" + (g[0] + g[1]).translate(_PCT) + ("/8011/" + g[2] if len(g) > 2 else "")
+    return "8010/" + _pct(g[0] + g[1]) + ("/8011/" + g[2] if len(g) > 2 else "")
 
 
 def _b_itip(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 13:
         return None
     out = "8006/" + _gtin(g[0], g[1]) + g[2] + g[3]
-    return out + "/21/" + g[4].translate(_PCT) if len(g) > 4 else out
+    return out + "/21/" + _pct(g[4]) if len(g) > 4 else out
 
 
 def _b_upui(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 13:
         return None
-    return "01/" + _gtin(g[0], g[1]) + ("/235/" + g[2].translate(_PCT) if len(g) > 2 else "")
+    return "01/" + _gtin(g[0], g[1]) + ("/235/" + _pct(g[2]) if len(g) > 2 else "")
 
 
 def _b_lgtin(g: tuple[str, ...]) -> str | None:
     if len(g[0]) + len(g[1]) != 13:
         return None
-    return "01/" + _gtin(g[0], g[1]) + "/10/" + g[2].translate(_PCT)
+    return "01/" + _gtin(g[0], g[1]) + "/10/" + _pct(g[2])
 
 
 def _b_gtin_class(g: tuple[str, ...]) -> str | None:
@@ -547,33 +559,49 @@ _TS_RE = re.compile(
 _TIME_MEMO: dict[str, str] = {}
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _timestamp(text: str) -> str:
     """UTC, millisecond precision, 'Z' (…T10:00:30.000Z); unparseable text is kept as it is."""
     out = _TIME_MEMO.get(text)
-    if out is not None:
-        return out
-    out = text
-    m = _TS_RE.fullmatch(text)
-    if m is not None:
-        y, mo, d, h, mi, s, frac, _z, sign, oh, om = m.groups()
-        ms = 0
-        if frac:
-            ms = int(frac[:3].ljust(3, "0"))
-            if len(frac) > 3 and frac[3] >= "5":
-                ms += 1
-        try:
-            dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
-            if sign:
-                offset = timedelta(hours=int(oh), minutes=int(om or 0))
-                dt = dt - offset if sign == "+" else dt + offset
-            dt += timedelta(milliseconds=ms)
-            out = dt.isoformat(timespec="milliseconds") + "Z"
-        except (ValueError, OverflowError):
-            out = text
-    if len(_TIME_MEMO) >= _MEMO_LIMIT:
-        _TIME_MEMO.clear()
-    _TIME_MEMO[text] = out
+    if out is None:
+        out = _timestamp_uncached(text)
+        if len(_TIME_MEMO) >= _MEMO_LIMIT:
+            _TIME_MEMO.clear()
+        _TIME_MEMO[text] = out
     return out
+
+
+def _timestamp_uncached(text: str) -> str:
+    m = _TS_RE.fullmatch(text)
+    if m is None:
+        return text
+    y, mo, d, h, mi, s, frac, _z, sign, oh, om = m.groups()
+    ms = 0
+    if frac:
+        ms = int(frac[:3].ljust(3, "0"))
+        if len(frac) > 3 and frac[3] >= "5":
+            ms += 1  # CBV example TimeStampRoundOff: .1415 -> .142, half up
+    year, month, day, hour, minute, sec = int(y), int(mo), int(d), int(h), int(mi), int(s or 0)
+    shift = (int(oh) * 60 + int(om or 0)) * (1 if sign == "+" else -1) if sign else 0
+    minutes = hour * 60 + minute - shift
+    if (
+        ms < 1000
+        and 0 <= minutes < 1440
+        and 1 <= month <= 12
+        and 1 <= day <= _DAYS_IN_MONTH[month]
+        and hour < 24
+        and minute < 60
+        and sec < 60
+    ):
+        # the common case: the UTC time falls on the same day (Feb 29 goes the long way)
+        return f"{y}-{mo}-{d}T{minutes // 60:02d}:{minutes % 60:02d}:{sec:02d}.{ms:03d}Z"
+    try:
+        dt = datetime(year, month, day, hour, minute, sec) - timedelta(minutes=shift, milliseconds=-ms)
+    except (ValueError, OverflowError):
+        return text  # not a date (Feb 30, 24:00, leap second): hashed as written, as the reference does
+    return dt.isoformat(timespec="milliseconds") + "Z"
 
 
 # --------------------------------------------------------------------------------------------------

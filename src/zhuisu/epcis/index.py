@@ -246,9 +246,7 @@ def index_event(
     for key, role in _QTY_ROLES:
         for q in event.get(key) or ():
             qty = q.get("quantity")
-            ids.append(
-                (role, canonical_id(q["epcClass"]), float(qty) if qty is not None else None, q.get("uom"))
-            )
+            ids.append((role, canonical_id(q["epcClass"]), float(qty) if qty is not None else None, q.get("uom")))
     for key, kind, value_key, _vocab in _LINKS:
         for link in event.get(key) or ():
             link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""

@@ -61,7 +61,7 @@ def read_header(stream: IO[bytes]) -> dict[str, Any]:
     """
     header: dict[str, Any] = {}
     builder: Any = None
-    depth_key: str | None = None
+    depth_key = ""
     try:
         for prefix, event, value in ijson.parse(stream):
             if builder is not None:
@@ -94,18 +94,14 @@ def read_header(stream: IO[bytes]) -> dict[str, Any]:
     return header
 
 
-def iter_events(
-    stream: IO[bytes], document_type: str, prefixes: Mapping[str, str]
-) -> Iterator[dict[str, Any]]:
+def iter_events(stream: IO[bytes], document_type: str, prefixes: Mapping[str, str]) -> Iterator[dict[str, Any]]:
     """Events of a JSON EPCIS document in order, each with the document prefixes attached."""
     item_prefix = EVENT_PREFIX[document_type]
     index = -1
     try:
         for index, event in enumerate(ijson.items(stream, item_prefix, use_float=True)):
             if not isinstance(event, dict):
-                raise EPCISError(
-                    [Problem(index, f"/{item_prefix.replace('.', '/')[:-5]}/{index}", "not an object")]
-                )
+                raise EPCISError([Problem(index, f"/{item_prefix.replace('.', '/')[:-5]}/{index}", "not an object")])
             yield attach_context(event, prefixes)
     except ijson.JSONError as exc:
         raise _json_error(exc, f"after event {index}") from None
@@ -117,15 +113,11 @@ def open_document(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[dict[str,
     doc_type = header.get("type")
     problems = []
     if doc_type not in DOCUMENT_TYPES:
-        problems.append(
-            Problem(None, "/type", f"type must be EPCISDocument or EPCISQueryDocument, not {doc_type!r}")
-        )
+        problems.append(Problem(None, "/type", f"type must be EPCISDocument or EPCISQueryDocument, not {doc_type!r}"))
     if "schemaVersion" not in header:
         problems.append(Problem(None, "/schemaVersion", 'schemaVersion is required ("2.0")'))
     elif str(header["schemaVersion"]) not in ("2.0", "2.0.0", "2"):
-        problems.append(
-            Problem(None, "/schemaVersion", f"schemaVersion {header['schemaVersion']!r} is not 2.0")
-        )
+        problems.append(Problem(None, "/schemaVersion", f"schemaVersion {header['schemaVersion']!r} is not 2.0"))
     if "@context" not in header:
         problems.append(Problem(None, "/@context", "@context is required in a JSON-LD EPCIS document"))
     if "creationDate" not in header:

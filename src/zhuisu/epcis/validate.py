@@ -30,17 +30,9 @@ from typing import IO, Any
 import fastjsonschema
 from lxml import etree
 
+from zhuisu.codes.epc import IdentifierError, canonical_id
 from zhuisu.epcis import cbv
 from zhuisu.epcis.problems import Problem
-
-try:  # the identifier codec lands in its own change; until then identifiers get the URI check only
-    from zhuisu.codes.epc import IdentifierError, canonical_id
-
-    _canonical_id: Callable[[str], str] | None = canonical_id
-    _IdentifierError: type[Exception] = IdentifierError
-except ImportError:  # pragma: no cover - depends on which modules are installed
-    _canonical_id = None
-    _IdentifierError = ValueError
 
 __all__ = [
     "validate_event",
@@ -373,7 +365,7 @@ class _Checker:
         ctx = e.get("@context")
         if ctx is not None:
             self.own_prefixes = self._context(ctx, "/@context")
-        self._times(etype)
+        self._times()
         self._action(etype)
         self._vocabularies()
         self._identifiers()
@@ -406,7 +398,7 @@ class _Checker:
                 f"{', '.join(EVENT_TYPES)} or an absolute URI for an extension event type",
             )
 
-    def _times(self, etype: Any) -> None:
+    def _times(self) -> None:
         e = self.event
         if "eventTime" in e:
             self._time(e["eventTime"], "eventTime", "/eventTime")
@@ -758,14 +750,13 @@ def _identifier_problem(value: Any, label: str) -> str | None:
             f"{label} '{value}' is not an absolute URI; use an EPC URI (urn:epc:id:…), a GS1 Digital Link "
             "(https://id.gs1.org/…) or another absolute URI"
         )
-    if _canonical_id is not None:
-        try:  # EPC URNs and Digital Links must be well formed; other URIs come back unchanged
-            _canonical_id(value)
-        except _IdentifierError as exc:
-            kind = "EPC URI" if value.startswith("urn:epc:") else "GS1 Digital Link URI"
-            reason = str(exc)
-            _, quoted, rest = reason.partition(f"{value!r}: ")  # the codec names the URI too: once is enough
-            return f"{label} '{value}' is not a well-formed {kind}: {rest if quoted else reason}"
+    try:  # EPC URNs and Digital Links must be well formed; other URIs come back unchanged
+        canonical_id(value)
+    except IdentifierError as exc:
+        kind = "EPC URI" if value.startswith("urn:epc:") else "GS1 Digital Link URI"
+        reason = str(exc)
+        _, quoted, rest = reason.partition(f"{value!r}: ")  # the codec names the URI too: once is enough
+        return f"{label} '{value}' is not a well-formed {kind}: {rest if quoted else reason}"
     return None
 
 
@@ -1240,11 +1231,11 @@ class _EventPositions:
         while node is not None:
             parent = node.getparent()
             if parent is not None and parent.tag == "EventList":
-                if self._index is None:
+                if self._index is None:  # built once, on the first error inside an event
                     self._index = {}
-                for event_list in self.root.iter("EventList"):
-                    for i, child in enumerate(c for c in event_list if isinstance(c.tag, str)):
-                        self._index[child] = i
+                    for event_list in self.root.iter("EventList"):
+                        for i, child in enumerate(c for c in event_list if isinstance(c.tag, str)):
+                            self._index[child] = i
                 return self._index.get(node), path
             node = parent
         return None, path

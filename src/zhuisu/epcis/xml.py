@@ -1166,26 +1166,39 @@ class _Writer:
     # --- header -------------------------------------------------------------------------------------
 
     def header(self, header: Json, creation_date: str) -> Any | None:
+        """<EPCISHeader> from the JSON ``epcisHeader`` (SBDH, master data, ``extension``) or sender/receiver."""
         hd = header.get("epcisHeader")
         if hd is not None and not isinstance(hd, dict):
             raise _FieldError("/epcisHeader", "must be an object", None)
         hd = hd or {}
         self._set_context({})
         self._raw_ctx = _MISSING
-        sbdh_key = next((k for k in hd if k.endswith(":StandardBusinessDocumentHeader")), None)
+        sbdh_key = None
+        for k in hd:
+            if k.endswith(":StandardBusinessDocumentHeader"):
+                sbdh_key = k
+            elif k not in ("epcisMasterData", "extension"):
+                # EPCISHeaderType has no wildcard: nothing else has a place in XML.
+                raise _FieldError(f"/epcisHeader/{k}", f"{k!r} has no place in an XML EPCISHeader", None)
         sender, receiver, instance = (header.get(k) for k in ("sender", "receiver", "instanceIdentifier"))
-        master = hd.get("epcisMasterData")
-        if sbdh_key is None and master is None and sender is None and receiver is None and instance is None:
+        master, extension = hd.get("epcisMasterData"), hd.get("extension")
+        if sbdh_key is None and master is None and extension is None and (sender, receiver, instance) == (None,) * 3:
             return None
         el = etree.Element("EPCISHeader")
         if sbdh_key is not None:
             self.ext(el, sbdh_key, hd[sbdh_key], f"/epcisHeader/{sbdh_key}")
-        elif sender is not None or receiver is not None or instance is not None:
+        elif (sender, receiver, instance) != (None,) * 3:
             el.append(_synthetic_sbdh(sender, receiver, instance, creation_date))
-        if master is not None:
-            md = _sub(_sub(el, "extension"), "EPCISMasterData")
-            vl = master.get("vocabularyList", []) if isinstance(master, dict) else []
-            self.vocabulary_list(md, vl, "/epcisHeader/epcisMasterData/vocabularyList")
+        if master is not None or extension is not None:
+            ext = _sub(el, "extension")
+            if master is not None:
+                vl = master.get("vocabularyList", []) if isinstance(master, dict) else []
+                self.vocabulary_list(_sub(ext, "EPCISMasterData"), vl, "/epcisHeader/epcisMasterData/vocabularyList")
+            if extension is not None:
+                if not isinstance(extension, dict):
+                    raise _FieldError("/epcisHeader/extension", "must be an object", None)
+                for k, v in extension.items():
+                    self.ext(ext, k, v, f"/epcisHeader/extension/{k}")
         return el
 
     def vocabulary_list(self, parent: Any, value: Any, path: str) -> None:

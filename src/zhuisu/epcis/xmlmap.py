@@ -191,8 +191,9 @@ LOCATION_FIELDS: Final = frozenset({"readPoint", "bizLocation"})
 # --- sensor data ------------------------------------------------------------------------------------
 
 SENSOR_NUMBER_ATTRS: Final = frozenset({"value", "minValue", "maxValue", "sDev", "meanValue", "percRank", "percValue"})
-# XSD attribute order of SensorReportType / SensorMetadataType (attributes are unordered in XML; a
-# fixed order keeps our output stable and readable).
+# Attribute order of SensorReportType / SensorMetadataType in the XSD, plus the JSON schema's sensorReport
+# bizRules (allowed in XML through anyAttribute). Attributes are unordered in XML; a fixed order keeps our
+# output stable and readable.
 SENSOR_REPORT_ATTRS: Final = (
     "type",
     "exception",

@@ -193,14 +193,6 @@ class Auditor:
             self._rows_roots[size] = self._rows_range.root()
             self._tile_roots[size] = self._tile_range.root()
 
-    def _tile_entry(self, index: int, tile_hash: bytes | None) -> None:
-        if tile_hash is None:
-            return
-        self._current_tile.append(tile_hash)
-        if len(self._current_tile) == TILE_WIDTH:
-            self._level0_roots.append(merkle.perfect_root(self._current_tile))
-            self._current_tile = []
-
     def feed(self, rows: Sequence[LeafRow], tile_hashes: Mapping[int, bytes], events: Mapping[int, EventRow]) -> None:
         """One chunk: leaf rows in index order, level-0 tile entries by position, events by seq.
 
@@ -218,9 +210,16 @@ class Auditor:
             self._missing(self._next, tile_hashes.get(self._next))
 
     def _advance(self, lh_row: bytes | None, lh_tile: bytes | None) -> None:
-        # The rows' tree uses the tile entry where the row is missing: the gap itself is reported.
-        self._rows_range.append(lh_row if lh_row is not None else (lh_tile or merkle.EMPTY_ROOT))
-        self._tile_range.append(lh_tile if lh_tile is not None else (lh_row or merkle.EMPTY_ROOT))
+        # Each side stands in for the other where one is missing: the gap itself is reported, and
+        # the trees (and upper tiles) stay aligned for the positions after it.
+        by_rows = lh_row if lh_row is not None else (lh_tile or merkle.EMPTY_ROOT)
+        by_tiles = lh_tile if lh_tile is not None else by_rows
+        self._rows_range.append(by_rows)
+        self._tile_range.append(by_tiles)
+        self._current_tile.append(by_tiles)
+        if len(self._current_tile) == TILE_WIDTH:
+            self._level0_roots.append(merkle.perfect_root(self._current_tile))
+            self._current_tile = []
         self._next += 1
         self._note_size()
 
@@ -231,14 +230,12 @@ class Auditor:
             self.report.findings.append(
                 Finding(LEAF_DELETED, "no leaf row and no tile entry at this log position", leaf_index=index)
             )
-        self._tile_entry(index, tile_hash)
         self._advance(None, tile_hash)
 
     def _leaf(self, row: LeafRow, tile_hash: bytes | None, event: EventRow | None) -> None:
         i = row.leaf_index
         lh = merkle.leaf_hash(row.event_hash)
         tile_ok = tile_hash == lh
-        self._tile_entry(i, tile_hash)
         self._advance(lh, tile_hash)
         recomputed: bytes | None = None
         if event is None:

@@ -61,6 +61,14 @@ def perfect_root(hashes: Sequence[bytes]) -> bytes:
     return row[0]
 
 
+def perfect_root_bytes(row: bytes) -> bytes:
+    """:func:`perfect_root` of a row given as concatenated 32-byte hashes (tiles are stored so)."""
+    sha = _sha256
+    while len(row) > HASH_SIZE:
+        row = b"".join([sha(b"\x01" + row[i : i + 64]).digest() for i in range(0, len(row), 64)])
+    return row
+
+
 def root_of(hashes: Sequence[bytes]) -> bytes:
     """RFC 6962 MTH over a row of leaf hashes (or of equal-height subtree roots)."""
     n = len(hashes)

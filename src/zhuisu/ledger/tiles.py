@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from zhuisu.ledger.merkle import HASH_SIZE, NodeID, perfect_root
+from zhuisu.ledger.merkle import HASH_SIZE, NodeID, perfect_root_bytes
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -64,7 +64,7 @@ def extend(size: int, edge: Mapping[TileKey, bytes], new_leaf_hashes: Sequence[b
             chunk = row[offset : offset + TILE_BYTES]
             out[(level, index + offset // TILE_BYTES)] = chunk
             if len(chunk) == TILE_BYTES:
-                completed.append(perfect_root(split_hashes(chunk)))
+                completed.append(perfect_root_bytes(chunk))
         new = completed
         level += 1
         count >>= TILE_HEIGHT
@@ -102,5 +102,5 @@ class TileReader:
             part = data[offset * HASH_SIZE : (offset + count) * HASH_SIZE] if data is not None else b""
             if len(part) != count * HASH_SIZE:
                 raise TileError(f"tile {key[0]}/{key[1]} is too short for node {node[0]}/{node[1]}")
-            out.append(part if count == 1 else perfect_root(split_hashes(part)))
+            out.append(part if count == 1 else perfect_root_bytes(part))
         return out

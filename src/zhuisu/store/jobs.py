@@ -57,9 +57,7 @@ def finish(
 
 def get(engine: Engine, capture_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = (
-            conn.execute(select(capture_job).where(capture_job.c.capture_id == capture_id)).mappings().first()
-        )
+        row = conn.execute(select(capture_job).where(capture_job.c.capture_id == capture_id)).mappings().first()
     return _as_dict(row) if row else None
 
 
@@ -78,7 +76,7 @@ def running(engine: Engine) -> list[dict[str, Any]]:
     return [_as_dict(r) for r in rows]
 
 
-def _as_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _as_dict(row: Any) -> dict[str, Any]:
     out = dict(row)
     out["errors"] = orjson.loads(out["errors"]) if out.get("errors") else []
     return out

@@ -214,6 +214,7 @@ class _Order:
     key: Any  # column expression, or None when ordering by capture sequence only
     desc: bool
     nullable: bool
+    join: Any = None  # a subquery (seq, k) to outer-join when the key lives outside epcis_event
 
 
 def _order(conn: Connection, q: EventQuery) -> _Order:
@@ -234,8 +235,15 @@ def _order(conn: Connection, q: EventQuery) -> _Order:
         elif probe is not None and probe[1] is not None:
             col = t.time_value
         agg = func.max(col) if q.order_desc else func.min(col)
-        key = select(agg).where(t.seq == E.seq, t.scope == "ext", name_cond).correlate(epcis_event).scalar_subquery()
-        return _Order(key, q.order_desc, True)
+        # One grouped pass over the field's index rows, joined by seq: a correlated subquery per event
+        # would let SQLite probe the (scope, name) index once per event.
+        keys = (
+            select(t.seq.label("seq"), agg.label("k"))
+            .where(t.scope == "ext", name_cond)
+            .group_by(t.seq)
+            .subquery("order_key")
+        )
+        return _Order(keys.c.k, q.order_desc, True, keys)
     return _Order(None, False, False)
 
 
@@ -276,7 +284,10 @@ def select_events(
     cols: list[Any] = [E.seq, E.body]
     if o.key is not None:
         cols.append(o.key.label("order_key"))
-    stmt = select(*cols).where(*conditions(q))
+    stmt = select(*cols)
+    if o.join is not None:
+        stmt = stmt.select_from(epcis_event.outerjoin(o.join, o.join.c.seq == E.seq))
+    stmt = stmt.where(*conditions(q))
     if after is not None:
         stmt = stmt.where(_after(o, after[0], after[1]))
     stmt = stmt.order_by(*_order_by(o))
