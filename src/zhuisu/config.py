@@ -31,6 +31,8 @@ class Settings:
     )
     # Where capture documents wait while their job runs (spooled, never held in memory).
     spool_dir: str = field(default_factory=lambda: os.environ.get("ZHUISU_SPOOL_DIR", "./var/spool"))
+    # The ledger's Ed25519 signing key, kept outside the database (created on first start, mode 0600).
+    ledger_key: str = field(default_factory=lambda: os.environ.get("ZHUISU_LEDGER_KEY", "./var/ledger.key"))
     # Name of this platform in ledger checkpoints and as the source of events it records.
     origin: str = field(default_factory=lambda: os.environ.get("ZHUISU_ORIGIN", "zhuisu.local/ledger"))
     # Largest page of query results.

@@ -13,7 +13,7 @@ from zhuisu.config import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db_url="unused://", spool_dir=str(tmp_path / "spool"))
+    return Settings(db_url="unused://", spool_dir=str(tmp_path / "spool"), ledger_key=str(tmp_path / "ledger.key"))
 
 
 @pytest.fixture

@@ -658,6 +658,8 @@ def test_discovery_lists(seeded: tuple[TestClient, str]) -> None:
     assert set(urns) == used
 
     assert set(all_members(client, "/epcis/readPoints", 1)) == {canonical_id(RP_A), canonical_id(RP_B)}
+    read_points = client.get("/epcis/readPoints", headers={"GS1-EPC-Format": "Always_EPC_URN"})
+    assert set(members(read_points)) == {RP_A, RP_B}
     assert set(all_members(client, "/epcis/bizLocations", 1)) == {canonical_id(LOC_1), canonical_id(LOC_2)}
 
 
@@ -684,7 +686,12 @@ def test_resource_events_take_more_filters_and_page(seeded: tuple[TestClient, st
     assert labels(
         event_list(client.get("/epcis/bizSteps/commissioning/events", params={"eventType": "ObjectEvent"}))
     ) == {1}
+    disjoint = client.get("/epcis/eventTypes/TransformationEvent/events", params={"eventType": "ObjectEvent"})
+    assert event_list(disjoint) == []
     assert labels(walk(client, f"/epcis/epcs/{quote(S1, safe='')}/events", params={"perPage": 1})) == {1, 2, 7}
+    # A Digital Link in the path ('/' encoded as %2F): the next-page links keep the path as sent.
+    by_dl = walk(client, f"/epcis/epcs/{quote(to_digital_link(S1), safe='')}/events", params={"perPage": 2})
+    assert [e["eventID"] for e in by_dl] == [eid(1), eid(2), eid(7)]
 
 
 def test_resource_instances(seeded: tuple[TestClient, str]) -> None:
@@ -694,6 +701,9 @@ def test_resource_instances(seeded: tuple[TestClient, str]) -> None:
     assert client.get(f"/epcis/epcs/{quote('urn:epc:id:sgtin:0614141.107346.1', safe='')}").status_code == 404
     assert client.get("/epcis/eventTypes/NoSuchEvent/events").status_code == 404
     assert client.get("/epcis/bizSteps/shiping").status_code == 404
+    assert client.get("/epcis/epcs/a%00b/events").status_code == 404
+    assert client.get("/epcis/events/a%00b").status_code == 404
+    assert client.get("/epcis/events", params={"EQ_eventID": "a\x00b"}).status_code == 400
 
 
 def test_options(client: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -309,6 +310,12 @@ def test_every_bad_parameter_is_reported() -> None:
     assert sorted(problems_of(exc)) == ["/EQ_action", "/GE_eventTime", "/nonsense"]
 
 
+def test_nul_character_is_refused() -> None:
+    with pytest.raises(QueryParameterError) as exc:
+        q("EQ_bizStep=ship\x00ping")
+    assert problems_of(exc) == ["/EQ_bizStep"]
+
+
 def test_empty_alternative_is_refused() -> None:
     with pytest.raises(QueryParameterError) as exc:
         q("EQ_bizStep=shipping|")
@@ -337,7 +344,9 @@ def test_fingerprint_ignores_spelling_and_order() -> None:
 def test_narrowed_intersects_event_types() -> None:
     query = q("eventType=ObjectEvent|AggregationEvent")
     assert query.narrowed(event_types=("ObjectEvent",)).event_types == ("ObjectEvent",)
-    assert query.narrowed(event_types=("TransformationEvent",)).event_types not in ((), ("TransformationEvent",))
+    # No type in common must select nothing (not fall back to "any type").
+    assert query.narrowed(event_types=("TransformationEvent",)).nothing
+    assert not query.narrowed(event_types=("ObjectEvent",)).nothing
     extra = ColumnFilter("/bizSteps/{bizStep}", "biz_step", ("shipping",))
     assert query.narrowed(columns=[extra]).columns == (extra,)
 
@@ -389,7 +398,13 @@ def test_named_query_body() -> None:
     # Header prefixes are folded into the stored query so it means the same when it runs later.
     assert stored["@context"] == [EX]
     assert parse_query_json(stored).fields[0].names == (EX["ex"] + "f",)
-    for bad in ({"query": {}}, {"name": "a/b", "query": {}}, {"name": "x", "query": []}, {"name": "x", "q": {}}):
+    bodies: list[dict[str, Any]] = [
+        {"query": {}},
+        {"name": "a/b", "query": {}},
+        {"name": "x", "query": []},
+        {"name": "x", "q": {}},
+    ]
+    for bad in bodies:
         with pytest.raises(QueryParameterError):
             parse_named_query(bad)
     with pytest.raises(QueryParameterError) as exc:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from zhuisu import __version__
-from zhuisu.api import epcis_capture, problems
+from zhuisu.api import epcis_capture, ledger, problems
 from zhuisu.config import Settings
 from zhuisu.store.db import open_store
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
+        ledger.get_signer(app.state)  # the signing key exists from the first start
         epcis_capture.resume_jobs(app)
         yield
         epcis_capture.shutdown(app)
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return response
 
     app.include_router(epcis_capture.router)
-    for module in ("zhuisu.api.epcis_query", "zhuisu.api.ledger"):
+    app.include_router(ledger.router)
+    for module in ("zhuisu.api.epcis_query",):
         _include_if_present(app, module)
 
     @app.get("/healthz", include_in_schema=False)

@@ -2,6 +2,12 @@
 
 Thin: parameters go through ``zhuisu.epcis.query``, SQL through ``zhuisu.store.queries``, documents
 through ``zhuisu.epcis.render``. Endpoints are plain ``def`` (FastAPI runs them in its thread pool).
+
+Choices where the binding leaves room: without a ``GS1-EPC-Format`` header events come back as
+captured (the binding's text suggests Digital Link; as-captured keeps capture → query round trips
+exact, and ``Always_GS1_Digital_Link`` is one header away). Pages are at most ``max_per_page`` events.
+Discovery lists are JSON(-LD) only; ``/eventTypes``, ``/bizSteps`` and ``/dispositions`` list the
+standard vocabulary plus any custom value in use.
 """
 
 from __future__ import annotations
@@ -164,7 +170,11 @@ def _per_page(request: Request) -> int:
 def _tokens(request: Request) -> PageTokens:
     tokens = getattr(request.app.state, "page_tokens", None)
     if tokens is None:
-        tokens = PageTokens.for_database(str(request.app.state.engine.url))
+        secret = getattr(request.app.state.settings, "secret_key", None)
+        if secret:
+            tokens = PageTokens(str(secret).encode())
+        else:
+            tokens = PageTokens.for_database(_engine(request).url.render_as_string(hide_password=False))
         request.app.state.page_tokens = tokens
     return tokens
 
@@ -176,7 +186,10 @@ def _engine(request: Request) -> Engine:
 def _next_link(request: Request, token: str, per_page: int) -> str:
     items = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS]
     items += [("perPage", str(per_page)), ("nextPageToken", token)]
-    return f'<{quote(request.url.path)}?{urlencode(items)}>; rel="next"'
+    # The path as the client spelled it (identifiers in it may carry encoded '/', '?', '#').
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else quote(request.url.path)
+    return f'<{path}?{urlencode(items)}>; rel="next"'
 
 
 def _json_response(body: Any, fmt: Format, headers: dict[str, str] | None = None, status: int = 200) -> Response:
@@ -187,11 +200,9 @@ def _json_response(body: Any, fmt: Format, headers: dict[str, str] | None = None
 # --- running queries -----------------------------------------------------------------------------------
 
 
-def _parse_request_query(request: Request, *, extra_ignore: frozenset[str] = frozenset()) -> EventQuery:
+def _parse_request_query(request: Request) -> EventQuery:
     try:
-        return parse_query_params(
-            request.query_params.multi_items(), prefixes=_prefixes(request), ignore=PAGING_PARAMS | extra_ignore
-        )
+        return parse_query_params(request.query_params.multi_items(), prefixes=_prefixes(request))
     except EPCISError as err:
         raise _query_problem(err) from None
 
@@ -282,8 +293,10 @@ def get_event(request: Request, event_id: str) -> Response:
     fmt = negotiate(request)
     epc_format = _choice(request, "GS1-EPC-Format", render.EPC_FORMATS)
     _choice(request, "GS1-CBV-XML-Format", render.CBV_XML_FORMATS)  # checked; see render.CBV_XML_WRITTEN
-    with _engine(request).connect() as conn:
-        body = store.get_event(conn, event_id)
+    body = None
+    if "\x00" not in event_id:  # no stored eventID has one (and PostgreSQL text cannot hold it)
+        with _engine(request).connect() as conn:
+            body = store.get_event(conn, event_id)
     if body is None:
         raise ProblemError(404, f"there is no event with eventID {event_id!r}")
     events = [orjson.loads(body)]
@@ -303,6 +316,8 @@ _RESOURCES = ("eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "d
 def _resource_value(resource: str, value: str) -> str:
     """The stored (canonical) form of a resource instance named in a path; 404 if it cannot be one."""
     try:
+        if "\x00" in value:
+            raise ValueError("it contains a NUL character")
         if resource == "bizSteps":
             word = cbv.BIZ_STEP.to_word(value)
             if word not in cbv.BIZ_STEP.words and ":" not in word:
@@ -362,17 +377,16 @@ def _list_resource(request: Request, resource: str) -> Response:
         values, more = store.list_values(conn, resource, after, per_page)
     headers: dict[str, str] = {}
     members = values
-    if resource == "epcs":
+    if resource in ("epcs", "readPoints", "bizLocations"):
+        # Stored in canonical (Digital Link) form; GS1-EPC-Format may ask for EPC URNs.
         epc_format = _choice(request, "GS1-EPC-Format", render.EPC_FORMATS)
         headers["GS1-EPC-Format"] = epc_format
-        members = [render.convert_identifiers({"parentID": v}, _format_one(epc_format))["parentID"] for v in values]
+        convert = render.identifier_converter(epc_format)
+        if convert is not None:
+            members = [convert(v) for v in values]
     if more and values:
         headers["Link"] = _next_link(request, tokens.issue(f"list:{resource}", {"k": values[-1]}), per_page)
     return _json_response(render.collection(members), fmt, headers)
-
-
-def _format_one(epc_format: str) -> Any:
-    return render.identifier_converter(epc_format) or (lambda v: v)
 
 
 def _resource_instance(request: Request, resource: str, value: str) -> Response:
@@ -392,7 +406,7 @@ def _resource_events(request: Request, resource: str, value: str) -> Response:
     return run_query(request, query, scope=f"/{resource}/{stored}/events")
 
 
-def _register(resource: str, param: str) -> None:
+def _register(resource: str) -> None:
     # One set of routes per discovery resource; ':path' because identifiers contain '/' once decoded.
     def list_options() -> Response:
         return _options("OPTIONS, GET")
@@ -427,11 +441,10 @@ def _register(resource: str, param: str) -> None:
         name=f"{resource}_one_options",
     )
     router.add_api_route(f"/{resource}/{{value:path}}", instance_get, methods=["GET"], name=f"{resource}_one")
-    del param
 
 
 for _resource in _RESOURCES:
-    _register(_resource, _resource[:-1])
+    _register(_resource)
 
 
 # --- named queries -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def get_signer(state: Any) -> Signer:
             settings = getattr(state, "settings", None)
             origin = getattr(settings, "origin", None)
             try:
-                signer = keys.load_or_create_signer(origin=origin)
+                signer = keys.load_or_create_signer(getattr(settings, "ledger_key", None), origin=origin)
             except (NoteError, keys.KeyFileError) as exc:
                 raise ProblemError(500, f"the ledger signing key is not usable: {exc}") from exc
             state.ledger_signer = signer

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -161,12 +163,17 @@ def _writer_lock(engine: Engine) -> threading.Lock | None:
         return _sqlite_locks.setdefault(id(engine), threading.Lock())
 
 
-def _append_to_ledger(conn: Any, stored: list[tuple[int, IndexedEvent]]) -> None:
-    try:
-        from zhuisu.store import ledger
-    except ModuleNotFoundError:  # the ledger lands in its own change; capture works without it
-        return
-    ledger.append_leaves(conn, [(seq, row.hash_bytes) for seq, row in stored])
+def _append_to_ledger(conn: Any, capture_id: str, first_seq: int, last_seq: int) -> None:
+    """Append this capture's stored events to the ledger, in seq order, just before commit.
+
+    Once per capture rather than per batch: the ledger lock (a row lock on PostgreSQL) is then held
+    only for the append itself, so concurrent captures neither queue behind a long one nor deadlock
+    on each other's new events. The events are read back in chunks, so memory stays bounded.
+    """
+    from zhuisu.store import ledger
+
+    for chunk in event_store.stored_hashes(conn, capture_id, first_seq, last_seq):
+        ledger.append_leaves(conn, chunk)
 
 
 def capture_events(
@@ -180,6 +187,7 @@ def capture_events(
 ) -> CaptureResult:
     """Capture events (internal JSON-LD form) in one transaction; see the module docstring."""
     result = CaptureResult()
+    capture_id = capture_id or uuid.uuid4().hex
     record_time = now_micros()
     record_text = iso_millis(record_time)
     lock = _writer_lock(engine)
@@ -191,6 +199,7 @@ def capture_events(
             try:
                 batch: list[IndexedEvent] = []
                 indexes: list[int] = []
+                seq_range = [sys.maxsize, -1]  # first and last seq this capture stored
 
                 def flush() -> None:
                     if not batch:
@@ -215,7 +224,8 @@ def capture_events(
                         for row, taken in outcome.conflicts
                     )
                     if outcome.stored:
-                        _append_to_ledger(conn, outcome.stored)
+                        seq_range[0] = min(seq_range[0], outcome.stored[0][0])
+                        seq_range[1] = max(seq_range[1], outcome.stored[-1][0])
                     batch.clear()
                     indexes.clear()
 
@@ -244,6 +254,8 @@ def capture_events(
                 result.stored = 0
                 result.duplicates = 0
             else:
+                if seq_range[1] >= 0:
+                    _append_to_ledger(conn, capture_id, seq_range[0], seq_range[1])
                 trans.commit()
     finally:
         if lock:

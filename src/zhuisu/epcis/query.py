@@ -131,6 +131,7 @@ class EventQuery:
     order_desc: bool = False
     event_count_limit: int | None = None
     max_event_count: int | None = None
+    nothing: bool = False  # narrowed to an impossible condition (e.g. two different event types)
 
     def fingerprint(self) -> str:
         """Stable digest of what the query means (the same for any spelling of the same query)."""
@@ -149,8 +150,8 @@ class EventQuery:
         if event_types:
             if self.event_types:
                 keep = tuple(t for t in self.event_types if t in event_types)
-                # An empty intersection must still match nothing, not everything.
-                return dataclasses.replace(new, event_types=keep or ("\x00none",))
+                # An empty intersection must match nothing, not everything.
+                return dataclasses.replace(new, event_types=keep, nothing=not keep)
             return dataclasses.replace(new, event_types=event_types)
         return new
 
@@ -439,6 +440,8 @@ class _Builder:
 
     def _add(self, p: _Param) -> None:
         name = p.name
+        if "\x00" in name or any(isinstance(v, str) and "\x00" in v for v in p.values):
+            raise _fail(name.replace("\x00", "\\0"), "contains a NUL character")
         if name == "eventType":
             self.add_event_types(p)
         elif name in _TIME_PARAMS:

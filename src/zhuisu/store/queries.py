@@ -180,6 +180,8 @@ def _field_condition(f: FieldFilter) -> ColumnElement[bool]:
 def conditions(q: EventQuery) -> list[ColumnElement[bool]]:
     """The WHERE clause of ``q`` over ``epcis_event``, one predicate per parameter (ANDed)."""
     where: list[ColumnElement[bool]] = []
+    if q.nothing:
+        where.append(false())
     if q.event_types:
         where.append(E.event_type.in_(q.event_types))
     if q.ge_event_time is not None:
@@ -215,9 +217,14 @@ class _Order:
     desc: bool
     nullable: bool
     join: Any = None  # a subquery (seq, k) to outer-join when the key lives outside epcis_event
+    kind: str = ""  # for extension fields: which value column orders them (num, time, text)
 
 
-def _order(conn: Connection, q: EventQuery) -> _Order:
+_FIELD_COLUMNS = {"num": event_field.c.num_value, "time": event_field.c.time_value, "text": event_field.c.text_value}
+
+
+def _order(conn: Connection, q: EventQuery, kind: str | None = None) -> _Order:
+    """How ``q`` orders events; ``kind`` repeats an extension field's value kind from the first page."""
     if q.order_by == "eventTime":
         return _Order(E.event_time, q.order_desc, False)
     if q.order_by == "recordTime":
@@ -225,15 +232,15 @@ def _order(conn: Connection, q: EventQuery) -> _Order:
     if q.order_by == "field":
         t = event_field.c
         name_cond = t.name.in_(q.order_field) if len(q.order_field) > 1 else t.name == q.order_field[0]
-        # The field's type decides what to compare: numbers, then date-times, else text (EPCIS §8.2.7.1).
-        probe = conn.execute(
-            select(t.num_value, t.time_value, t.text_value).where(t.scope == "ext", name_cond).limit(1)
-        ).first()
-        col = t.text_value
-        if probe is not None and probe[0] is not None:
-            col = t.num_value
-        elif probe is not None and probe[1] is not None:
-            col = t.time_value
+        if kind not in _FIELD_COLUMNS:
+            # The field's type decides what to compare: numbers, then date-times, else text (§8.2.7.1).
+            probe = conn.execute(select(t.num_value, t.time_value).where(t.scope == "ext", name_cond).limit(1)).first()
+            kind = "text"
+            if probe is not None and probe[0] is not None:
+                kind = "num"
+            elif probe is not None and probe[1] is not None:
+                kind = "time"
+        col = _FIELD_COLUMNS[kind]
         agg = func.max(col) if q.order_desc else func.min(col)
         # One grouped pass over the field's index rows, joined by seq: a correlated subquery per event
         # would let SQLite probe the (scope, name) index once per event.
@@ -243,7 +250,7 @@ def _order(conn: Connection, q: EventQuery) -> _Order:
             .group_by(t.seq)
             .subquery("order_key")
         )
-        return _Order(keys.c.k, q.order_desc, True, keys)
+        return _Order(keys.c.k, q.order_desc, True, keys, kind)
     return _Order(None, False, False)
 
 
@@ -328,11 +335,13 @@ def find_events(
     fp = hashlib.sha256(bound.encode()).hexdigest()[:32]
     after: tuple[Any, int] | None = None
     served = 0
+    kind = None
     if token:
         state = tokens.open(token, fp)
         try:
             after = (state["k"], int(state["q"]))
             served = int(state["n"])
+            kind = state.get("c")
         except (KeyError, TypeError, ValueError):
             raise TokenError("nextPageToken is not one this server issued (damaged or altered)") from None
     if q.max_event_count is not None and count_up_to(conn, q, q.max_event_count + 1) > q.max_event_count:
@@ -342,7 +351,7 @@ def find_events(
         limit = min(limit, q.event_count_limit - served)
         if limit <= 0:
             return EventPage([], None)
-    o = _order(conn, q)
+    o = _order(conn, q, kind)
     result = conn.execute(select_events(q, o, after=after, limit=limit + 1)).all()
     more = len(result) > limit
     result = result[:limit]
@@ -351,7 +360,10 @@ def find_events(
     if more and result and (q.event_count_limit is None or served < q.event_count_limit):
         last = result[-1]
         last_key = last[2] if o.key is not None else None
-        next_token = tokens.issue(fp, {"k": last_key, "q": last[0], "n": served})
+        state = {"k": last_key, "q": last[0], "n": served}
+        if o.kind:
+            state["c"] = o.kind
+        next_token = tokens.issue(fp, state)
     return EventPage([(row[0], row[1]) for row in result], next_token)
 
 
