@@ -213,3 +213,32 @@ def test_single_bad_event_is_refused_with_the_field(client: TestClient, engine: 
     assert r.status_code == 400
     assert "action" in r.json()["detail"]
     assert stored_count(engine) == 0
+
+
+def test_an_error_declaration_is_stored_beside_the_event_it_corrects(client: TestClient, engine: Engine) -> None:
+    original = {**event(1), "eventID": "urn:uuid:5f7e3c0a-1111-4a2b-9c3d-00000000000e", "@context": CONTEXT}
+    assert client.post("/epcis/events", content=orjson.dumps(original), headers=LD).status_code == 201
+    declared = {
+        **original,
+        "errorDeclaration": {
+            "declarationTime": "2026-11-03T08:00:00.000+08:00",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": ["urn:uuid:5f7e3c0a-1111-4a2b-9c3d-00000000000f"],
+        },
+    }
+    r = client.post("/epcis/events", content=orjson.dumps(declared), headers=LD)
+    assert r.status_code == 201, r.text
+    # The same declaration again is a duplicate, not a third row.
+    assert client.post("/epcis/events", content=orjson.dumps(declared), headers=LD).status_code == 200
+    assert stored_count(engine) == 2
+    with engine.connect() as conn:
+        rows = conn.execute(select(epcis_event.c.event_id, epcis_event.c.error_declared)).all()
+    assert sorted(rows, key=lambda r: r[1]) == [(original["eventID"], False), (original["eventID"], True)]
+    [body] = client.get(r.headers["Location"]).json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert body["errorDeclaration"]["reason"] == "incorrect_data"
+    found = client.get("/epcis/events", params={"EQ_eventID": original["eventID"]}).json()
+    assert len(found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+    flagged = client.get("/epcis/events", params={"EXISTS_errorDeclaration": "true"}).json()
+    assert [e["eventID"] for e in flagged["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == [
+        original["eventID"]
+    ]

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import strategies as st
 from lxml import etree
 from sqlalchemy import Engine
 
@@ -561,6 +563,9 @@ def test_event_count_limit_and_max_event_count(engine: Engine, client: TestClien
     assert too_many.json()["type"] == "epcisException:QueryTooLargeException"
     enough = event_list(client.get("/epcis/events", params={"maxEventCount": 23, "perPage": 100}))
     assert len(enough) == 23
+    huge = client.get("/epcis/events", params={"maxEventCount": "9" * 30})
+    assert huge.status_code == 400
+    assert "maxEventCount" in huge.json()["detail"]
 
     no_order = client.get("/epcis/events", params={"eventCountLimit": 5})
     assert no_order.status_code == 400
@@ -586,7 +591,8 @@ def test_page_token_is_bound_to_its_query(engine: Engine, client: TestClient) ->
 def test_per_page(engine: Engine, client: TestClient) -> None:
     capture(engine, many(5))
     assert len(event_list(client.get("/epcis/events", params={"perPage": 2}))) == 2
-    for bad in ("0", "-3", "many"):
+    assert len(event_list(client.get("/epcis/events", params={"perPage": "9" * 5000}))) == 5  # capped, not an error
+    for bad in ("0", "-3", "many", "00"):
         response = client.get("/epcis/events", params={"perPage": bad})
         assert response.status_code == 400, bad
 
@@ -790,3 +796,35 @@ def test_openepcis_query_document_as_named_query(seeded: tuple[TestClient, str])
     assert client.post("/epcis/queries", json={"name": "openepcis", "query": query}).status_code == 201
     # Its time window is 2026 and its keys match none of the test events: a valid, empty answer.
     assert event_list(client.get("/epcis/queries/openepcis/events")) == []
+
+
+# --- robustness -----------------------------------------------------------------------------------------
+
+_NAMES = [name for _, params, _ in CASES for name in params] + [
+    "orderBy",
+    "orderDirection",
+    "eventCountLimit",
+    "maxEventCount",
+    "perPage",
+    "nextPageToken",
+    "EQ_ILMD_",
+    "GT_",
+    "EXISTS_",
+]
+
+
+@hypothesis.settings(
+    max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(
+    st.lists(
+        st.tuples(st.one_of(st.sampled_from(_NAMES), st.text(max_size=12)), st.text(max_size=40)),
+        max_size=4,
+    )
+)
+def test_any_query_string_gets_an_answer_not_a_crash(client: TestClient, items: list[tuple[str, str]]) -> None:
+    response = client.get("/epcis/events", params=items, headers=EXT)
+    assert response.status_code in (200, 400, 413, 501), (items, response.text)
+    if response.status_code != 200:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]

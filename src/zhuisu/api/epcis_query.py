@@ -161,10 +161,11 @@ def _per_page(request: Request) -> int:
     raw = request.query_params.get("perPage")
     if raw is None:
         return min(settings.default_per_page, settings.max_per_page)
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ProblemError(400, f"perPage: {raw!r} is not a positive integer", type_=QUERY_PARAMETER)
+    text = raw.strip().lstrip("0") or "0"
+    if not text.isdigit() or text == "0":
+        raise ProblemError(400, f"perPage: {raw[:40]!r} is not a positive integer", type_=QUERY_PARAMETER)
     # The binding lets a server cap pages; larger requests get full pages and a Link to the rest.
-    return min(int(raw), settings.max_per_page)
+    return min(int(text) if len(text) < 12 else settings.max_per_page, settings.max_per_page)
 
 
 def _tokens(request: Request) -> PageTokens:

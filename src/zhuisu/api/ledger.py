@@ -18,6 +18,7 @@ from zhuisu.ledger import keys
 from zhuisu.ledger.note import NoteError, Signer
 from zhuisu.ledger.service import LedgerError, LedgerIntegrityError, UnknownEvent
 from zhuisu.store import ledger as store
+from zhuisu.store.db import writing
 
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
 
@@ -65,7 +66,7 @@ def checkpoint(
 ) -> PlainTextResponse:
     """The log's latest checkpoint as a C2SP signed note (``tlog-checkpoint``)."""
     signer = get_signer(request.app.state)
-    with _engine(request).begin() as conn:
+    with writing(_engine(request)) as conn:
         if tree_size is None:
             try:
                 signed = store.latest_checkpoint(conn, signer)
@@ -95,7 +96,7 @@ def inclusion(
 ) -> JSONResponse:
     """Leaf index, tree size and audit path (hex) of the event, with the signed checkpoint of that size."""
     try:
-        with _engine(request).begin() as conn:
+        with writing(_engine(request)) as conn:
             if tree_size is None:
                 evidence = store.event_evidence(conn, get_signer(request.app.state), event_id)
                 body = evidence.as_json()
@@ -118,7 +119,7 @@ def consistency(
 ) -> JSONResponse:
     """Proof (hex) that the tree of ``first`` leaves is a prefix of the tree of ``second`` leaves."""
     try:
-        with _engine(request).begin() as conn:
+        with _engine(request).connect() as conn:
             proof = store.consistency_proof(conn, first, second)
     except LedgerError as exc:
         raise _problem(exc) from exc

@@ -31,6 +31,7 @@ from zhuisu.epcis.index import IndexedEvent, index_event
 from zhuisu.epcis.problems import EPCISError, Problem
 from zhuisu.epcis.validate import validate_event
 from zhuisu.store import events as event_store
+from zhuisu.store.db import for_writing
 
 ErrorBehaviour = Literal["rollback", "proceed"]
 BATCH_SIZE = 1000
@@ -195,7 +196,7 @@ def capture_events(
         lock.acquire()
     try:
         with engine.connect() as conn:
-            trans = conn.begin()
+            trans = for_writing(conn).begin()
             try:
                 batch: list[IndexedEvent] = []
                 indexes: list[int] = []

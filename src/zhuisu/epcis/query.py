@@ -33,6 +33,7 @@ EPC_PATTERN_PREFIX = "urn:epc:idpat:"
 # Parameters of the REST binding that steer paging, not the query (they never enter the fingerprint).
 PAGING_PARAMS = frozenset({"perPage", "nextPageToken"})
 MAX_ALTERNATIVES = 1000
+MAX_COUNT = 2**53  # eventCountLimit / maxEventCount: far beyond any store, well inside SQL integers
 
 
 class QueryParameterError(EPCISError):
@@ -304,9 +305,13 @@ def _integer(param: str, value: Raw) -> int:
         text = str(value).strip()
         if not text.isdigit():
             raise _fail(param, f"{value!r} is not a non-negative integer")
+        if len(text) > 15:
+            raise _fail(param, f"{text[:20]}… is too large")
         number = int(text)
     if number < 0:
         raise _fail(param, f"{value!r} is not a non-negative integer")
+    if number > MAX_COUNT:
+        raise _fail(param, f"{number} is too large (at most {MAX_COUNT})")
     return number
 
 

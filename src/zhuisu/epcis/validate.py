@@ -3,7 +3,7 @@
 JSON (the internal JSON-LD event form, ``docs/design.md``): the ratified EPCIS 2.0.1 JSON schema, then
 what a schema cannot say — CBV vocabulary, namespaces of extension and ILMD fields, well-formed
 identifiers, time zones, the per-type rules of the standard, non-negative quantities.
-XML: the ratified EPCIS 2.0.0 XSDs, on a whole document or while streaming in constant memory.
+XML: the ratified EPCIS 2.0.0 XSDs, event by event while streaming, in constant memory.
 
 Every problem is a ``Problem(index, path, message)``: the 0-based event index, a JSON-pointer path
 (an XPath for XML, with the line in the message) and words a user can act on.
@@ -19,7 +19,6 @@ import math
 import os
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -1189,60 +1188,27 @@ def _not_well_formed(exc: Any) -> Problem:
 
 def validate_xml_bytes(data: bytes) -> list[Problem]:
     """XSD problems of an XML EPCIS document (or a single unqualified event), each naming line and element."""
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        return [_not_well_formed(exc)]
-    bad_root = _root_problem(root)
-    if bad_root:
-        return [bad_root]
-    bare = _is_bare_event(root.tag)
-    tree = etree.ElementTree(_wrap_event(root) if bare else root)
-    schema = xml_schema()
-    if schema.validate(tree):
-        return []
-    positions = _EventPositions(tree.getroot())
-    problems: list[Problem] = []
-    for entry in schema.error_log:
-        index, path = positions.locate(entry.path)
-        if bare:
-            index = 0
-            path = "/" + "/".join((entry.path or "").split("/")[4:])
-        problems.append(Problem(index, path or "/", _xml_message(entry.line, entry.message)))
-    return problems
+    return list(validate_xml_stream(io.BytesIO(data)))
 
 
-class _EventPositions:
-    """Finds, for an XPath libxml2 reports, the index of the event it lies in."""
+def validate_xml_stream(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[Problem]:
+    """XSD problems of an XML EPCIS document, found while streaming it in constant memory.
 
-    def __init__(self, root: Any):
-        self.root = root
-        self.ns = {k: v for k, v in root.nsmap.items() if k}
-        self._index: dict[Any, int] | None = None
-
-    def locate(self, path: str | None) -> tuple[int | None, str]:
-        if not path:
-            return None, "/"
-        try:
-            found = self.root.getroottree().xpath(path, namespaces=self.ns)
-        except etree.XPathError:
-            return None, path
-        node = found[0] if isinstance(found, list) and found else None
-        while node is not None:
-            parent = node.getparent()
-            if parent is not None and parent.tag == "EventList":
-                if self._index is None:  # built once, on the first error inside an event
-                    self._index = {}
-                    for event_list in self.root.iter("EventList"):
-                        for i, child in enumerate(c for c in event_list if isinstance(c.tag, str)):
-                            self._index[child] = i
-                return self._index.get(node), path
-            node = parent
-        return None, path
+    Each event is validated as soon as it is parsed (inside a one-event document, lines kept), then
+    dropped; what is left at the end — root, header, envelope — is validated last. The EPCIS XSDs have
+    no identity constraints and their EventList takes any sequence of events, so this is exactly
+    whole-document validation. (``iterparse(schema=…)`` would validate too, but reports no line, and
+    libxml2 keeps ~100 bytes per event while it streams: 100 MB more for a million events.)
+    """
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            yield from _validate_stream(fh)
+    else:
+        yield from _validate_stream(source)
 
 
 class _Chained(io.RawIOBase):
-    """Bytes already read, then the rest of the stream: lets us look at the root before validating."""
+    """Bytes already read, then the rest of the stream: lets us look at the root before parsing on."""
 
     def __init__(self, head: bytes, rest: IO[bytes]):
         self._head = head
@@ -1282,20 +1248,6 @@ def _peek_root(stream: IO[bytes]) -> tuple[bytes, Any]:
     return head, None
 
 
-def validate_xml_stream(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[Problem]:
-    """XSD problems of an XML EPCIS document, found while streaming it (constant memory).
-
-    lxml validates while it parses (``iterparse(schema=…)``) but reports neither line nor element; so
-    once the parser has logged an error, each following event is also validated on its own to say where
-    (its line, its index, its field), and what is left at the end (header, envelope) is validated last.
-    """
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as fh:
-            yield from _validate_stream(fh)
-    else:
-        yield from _validate_stream(source)
-
-
 def _validate_stream(stream: IO[bytes]) -> Iterator[Problem]:
     try:
         head, root = _peek_root(stream)
@@ -1309,22 +1261,16 @@ def _validate_stream(stream: IO[bytes]) -> Iterator[Problem]:
     if bad_root:
         yield bad_root
         return
-    if _is_bare_event(root.tag):  # one event: small, validate it whole
-        yield from validate_xml_bytes(head + stream.read())
+    if _is_bare_event(root.tag):  # one event, as POST /events sends it: small, validate it whole
+        yield from _validate_bare_event(head + stream.read())
         return
-    parser = etree.iterparse(
-        _Chained(head, stream),
-        events=("start", "end"),
-        tag=_STREAM_TAGS,
-        schema=xml_schema(),
-        **_PARSE_OPTIONS,
-    )
-    state = _StreamState()
-    kept = None  # the root, for what is left at the end (iterparse forgets it on error)
-    event_list_path = ""
+    parser = etree.iterparse(_Chained(head, stream), events=("start", "end"), tag=_STREAM_TAGS, **_PARSE_OPTIONS)
+    events = _EventValidator()
+    kept = event_list = None  # the root and the current EventList: what is left at the end
+    event_list_path = event_path = ""
     index = -1
     counts: dict[str, int] = {}
-    others: list[tuple[int, Any]] = []  # events of other namespaces before the current one (no tag event)
+    others: list[tuple[int, Any]] = []  # elements of other namespaces before this event (not reported by tag)
     try:
         for action, element in parser:
             tag = element.tag
@@ -1333,7 +1279,7 @@ def _validate_stream(stream: IO[bytes]) -> Iterator[Problem]:
                 continue
             if tag == "EventList":
                 if action == "start":
-                    event_list_path = _xpath(element)
+                    event_list, event_list_path = element, _xpath(element)
                 continue
             parent = element.getparent()
             if parent is None or parent.tag != "EventList":
@@ -1343,75 +1289,78 @@ def _validate_stream(stream: IO[bytes]) -> Iterator[Problem]:
                 others = [(index + n, s) for n, s in enumerate(reversed(before), 1)]
                 index += 1 + len(before)
                 counts[tag] = counts.get(tag, 0) + 1
-                state.event_path = f"{event_list_path}/{tag}[{counts[tag]}]"
+                event_path = f"{event_list_path}/{tag}[{counts[tag]}]"
                 continue
-            if state.locating(parser):
-                for other_index, other in others:
-                    yield from state.locate(other, other_index, _xpath(other))
-                yield from state.locate(element, index, state.event_path)
+            for other_index, other in others:
+                yield from events.validate(other, other_index, _xpath(other))
             others = []
-            element.clear(keep_tail=False)
-            while element.getprevious() is not None:  # what came before: comments, other events
+            while element.getprevious() is not None:  # comments and the like before it; never what follows
                 del parent[0]
-            parent.remove(element)
+            yield from events.validate(element, index, event_path)  # moves it out of the streamed tree
     except etree.XMLSyntaxError as exc:
-        state.count(parser.error_log)
-        if exc.msg not in state.logged:
-            yield _not_well_formed(exc)
-            return
-        if state.unlocated and state.located < LOCATE_LIMIT:
-            for problem, raw in _validate_rest(kept):  # the header, the envelope, events left in place
-                state.take(raw)
-                yield problem
-        unlocated = sum(state.unlocated.values())
-        if unlocated and state.located:
-            yield Problem(None, "/", f"line unknown: {unlocated} more XSD error(s) not listed")
-        elif unlocated:
-            for raw in state.unlocated:
-                yield Problem(None, "/", _xml_message(None, raw))
+        yield _not_well_formed(exc)
+        return
+    if event_list is not None:  # elements of other namespaces after the last event
+        for child in [c for c in event_list if isinstance(c.tag, str)]:
+            index += 1
+            yield from events.validate(child, index, _xpath(child))
+    yield from _validate_rest(kept)
 
 
-LOCATE_LIMIT = 1000  # problems located one by one in a stream; beyond, only counted
-
-
-class _StreamState:
-    """Errors the streaming validator logged, and which of them validating events one by one located."""
-
-    __slots__ = ("event_path", "located", "logged", "seen", "unlocated")
+class _EventValidator:
+    """Validates events one at a time, each inside a one-event EPCISDocument it is moved into."""
 
     def __init__(self) -> None:
-        self.unlocated: Counter[str] = Counter()
-        self.logged: set[str] = set()
-        self.seen = 0  # log entries looked at
-        self.located = 0
-        self.event_path = ""
+        self._schema = xml_schema()
+        self._documents: dict[frozenset[tuple[str | None, str]], tuple[Any, Any]] = {}
 
-    def count(self, log: Any) -> None:
-        if len(log) > self.seen:
-            for entry in list(log)[self.seen :]:
-                if entry.domain_name == "SCHEMASV":
-                    self.unlocated[entry.message] += 1
-                    self.logged.add(entry.message)
-            self.seen = len(log)
+    def validate(self, event: Any, index: int, path: str) -> list[Problem]:
+        scope = event.nsmap  # prefixes in scope where it stood, e.g. for xsi:type="xsd:integer"
+        key = frozenset(scope.items())
+        document = self._documents.get(key)
+        if document is None:
+            placeholder = etree.Element("ObjectEvent")
+            root = _wrap_event(placeholder, scope)
+            event_list = placeholder.getparent()
+            event_list.remove(placeholder)
+            document = self._documents[key] = (etree.ElementTree(root), event_list)
+        tree, event_list = document
+        event_list.append(event)  # moved, not copied: lines stay, and the streamed tree lets go of it
+        try:
+            if self._schema.validate(tree):
+                return []
+            problems = []
+            for entry in self._schema.error_log:
+                inner = "/".join((entry.path or "").split("/")[5:])  # below /EPCISDocument/…/EventList/<event>
+                problems.append(
+                    Problem(index, f"{path}/{inner}" if inner else path, _xml_message(entry.line, entry.message))
+                )
+            return problems
+        finally:
+            event_list.remove(event)
 
-    def locating(self, parser: Any) -> bool:
-        """Whether events must be validated one by one: the stream logged errors no event explained yet."""
-        if self.located >= LOCATE_LIMIT:
-            return False
-        self.count(parser.error_log)  # a copy of the log: cheap while it is empty, as it is for valid input
-        return bool(self.unlocated)
 
-    def take(self, raw: str) -> None:
-        self.located += 1
-        if self.unlocated[raw] > 0:
-            self.unlocated[raw] -= 1
-            if not self.unlocated[raw]:
-                del self.unlocated[raw]
+def _validate_bare_event(data: bytes) -> list[Problem]:
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        return [_not_well_formed(exc)]
+    tree = etree.ElementTree(_wrap_event(root))
+    schema = xml_schema()
+    if schema.validate(tree):
+        return []
+    return [
+        Problem(0, "/" + "/".join((e.path or "").split("/")[4:]), _xml_message(e.line, e.message))
+        for e in schema.error_log
+    ]
 
-    def locate(self, event: Any, index: int, path: str) -> Iterator[Problem]:
-        for problem, raw in _validate_copy(event, index, path):
-            self.take(raw)
-            yield problem
+
+def _validate_rest(root: Any) -> list[Problem]:
+    """Validate what the stream kept (the document without its events): root, header, envelope."""
+    schema = xml_schema()
+    if root is None or schema.validate(etree.ElementTree(root)):
+        return []
+    return [Problem(None, e.path or "/", _xml_message(e.line, e.message)) for e in schema.error_log]
 
 
 def _clean_parse_message(msg: str) -> str:
@@ -1427,25 +1376,3 @@ def _xpath(element: Any) -> str:
         parts.append(f"{node.prefix}:{local}" if node.prefix else local)
         node = node.getparent()
     return "/" + "/".join(reversed(parts))
-
-
-def _validate_copy(event: Any, index: int, event_path: str) -> list[tuple[Problem, str]]:
-    """Validate one event on its own (a copy keeps its lines) to locate the errors the stream saw."""
-    doc = _wrap_event(copy.deepcopy(event), event.nsmap)  # in-scope prefixes, e.g. for xsi:type="xsd:int"
-    schema = xml_schema()
-    if schema.validate(etree.ElementTree(doc)):
-        return []
-    out = []
-    for entry in schema.error_log:
-        rel = "/".join((entry.path or "").split("/")[5:])
-        path = f"{event_path}/{rel}" if rel else event_path
-        out.append((Problem(index, path, _xml_message(entry.line, entry.message)), entry.message))
-    return out
-
-
-def _validate_rest(root: Any) -> list[tuple[Problem, str]]:
-    """Validate what the stream kept (the document without its events): header and envelope errors."""
-    schema = xml_schema()
-    if root is None or schema.validate(etree.ElementTree(root)):
-        return []
-    return [(Problem(None, e.path or "/", _xml_message(e.line, e.message)), e.message) for e in schema.error_log]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -39,10 +41,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers never take the write lock; writers (see ``writing``) take it at BEGIN, so a
+            # read-then-write transaction cannot fail half-way on a lock upgrade.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def for_writing(conn: Connection) -> Connection:
+    """Mark a connection's transactions as write transactions (SQLite: BEGIN IMMEDIATE)."""
+    return conn.execution_options(sqlite_immediate=True)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: committed on success, rolled back on error."""
+    with engine.connect() as conn:
+        for_writing(conn)
+        with conn.begin():
+            yield conn
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -56,20 +56,23 @@ def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield seq[start : start + size]
 
 
-def existing(conn: Connection, rows: Sequence[IndexedEvent]) -> tuple[set[str], dict[str, str]]:
-    """Hashes already stored, and eventID → stored hash for the batch's eventIDs."""
-    hashes: set[str] = set()
-    ids: dict[str, str] = {}
-    cols = (epcis_event.c.event_hash, epcis_event.c.event_id)
+Key = tuple[str, bool]  # (event hash or eventID, whether it is an error declaration)
+
+
+def existing(conn: Connection, rows: Sequence[IndexedEvent]) -> tuple[set[Key], dict[Key, str]]:
+    """(hash, declared) pairs already stored, and (eventID, declared) → stored hash, for a batch."""
+    hashes: set[Key] = set()
+    ids: dict[Key, str] = {}
+    cols = (epcis_event.c.event_hash, epcis_event.c.event_id, epcis_event.c.error_declared)
     for chunk in _chunks(rows, 500):
         # Two lookups, not one with OR: each must use its own unique index.
         for column, values in (
             (epcis_event.c.event_hash, [r.event_hash for r in chunk]),
             (epcis_event.c.event_id, [r.event_id for r in chunk]),
         ):
-            for h, i in conn.execute(select(*cols).where(column.in_(values))):
-                hashes.add(h)
-                ids[i] = h
+            for h, i, declared in conn.execute(select(*cols).where(column.in_(values))):
+                hashes.add((h, bool(declared)))
+                ids[(i, bool(declared))] = h
     return hashes, ids
 
 
@@ -130,38 +133,39 @@ def write_batch(
     """
     outcome = BatchOutcome()
     fresh: list[IndexedEvent] = []
-    seen: dict[str, str] = {}  # eventID -> hash, within this batch
-    seen_hashes: set[str] = set()
+    seen: dict[Key, str] = {}  # (eventID, declared) -> hash, within this batch
+    seen_hashes: set[Key] = set()
     for row in rows:
-        if row.event_hash in seen_hashes:
+        declared = row.error_declared
+        if (row.event_hash, declared) in seen_hashes:
             outcome.duplicates.append(row)
             continue
-        taken = seen.get(row.event_id)
+        taken = seen.get((row.event_id, declared))
         if taken is not None:
             outcome.conflicts.append((row, taken))
             continue
-        seen[row.event_id] = row.event_hash
-        seen_hashes.add(row.event_hash)
+        seen[(row.event_id, declared)] = row.event_hash
+        seen_hashes.add((row.event_hash, declared))
         fresh.append(row)
     if not fresh:
         return outcome
 
-    by_hash = {r.event_hash: r for r in fresh}
+    by_key = {(r.event_hash, r.error_declared): r for r in fresh}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
             returned = _insert_events_pg(cursor, fresh, capture_id, source)
         else:
             returned = _insert_events_multirow(cursor, _placeholder(conn), fresh, capture_id, source)
-        for seq, event_hash in returned:
-            outcome.stored.append((seq, by_hash.pop(event_hash)))
-        if by_hash:  # skipped by the database: already stored, or its eventID is taken
-            stored_hashes, stored_ids = existing(conn, list(by_hash.values()))
-            for row in by_hash.values():
-                if row.event_hash in stored_hashes:
+        for seq, event_hash, declared in returned:
+            outcome.stored.append((seq, by_key.pop((event_hash, bool(declared)))))
+        if by_key:  # skipped by the database: already stored, or its eventID is taken
+            stored_keys, stored_ids = existing(conn, list(by_key.values()))
+            for (event_hash, declared), row in by_key.items():
+                if (event_hash, declared) in stored_keys:
                     outcome.duplicates.append(row)
                 else:
-                    outcome.conflicts.append((row, stored_ids.get(row.event_id, "")))
+                    outcome.conflicts.append((row, stored_ids.get((row.event_id, declared), "")))
         outcome.stored.sort(key=lambda item: item[0])
         ident = [(seq, *i) for seq, r in outcome.stored for i in r.identifiers]
         links = [(seq, *link) for seq, r in outcome.stored for link in r.links]
@@ -187,14 +191,14 @@ def write_batch(
 
 def _insert_events_multirow(
     cursor: Any, ph: str, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str, bool]]:
     one_row = "(" + ",".join([ph] * len(EVENT_COLUMNS)) + ")"
-    returned: list[tuple[int, str]] = []
+    returned: list[tuple[int, str, bool]] = []
     for chunk in _chunks(rows, _ROWS_PER_INSERT):
         sql = (
             f"INSERT INTO epcis_event ({','.join(EVENT_COLUMNS)}) VALUES "
             + ",".join([one_row] * len(chunk))
-            + " ON CONFLICT DO NOTHING RETURNING seq, event_hash"
+            + " ON CONFLICT DO NOTHING RETURNING seq, event_hash, error_declared"
         )
         params: list[Any] = []
         for r in chunk:
@@ -206,7 +210,7 @@ def _insert_events_multirow(
 
 def _insert_events_pg(
     cursor: Any, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str, bool]]:
     # COPY into a session-private staging table, then one set-based insert that skips duplicates.
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS epcis_event_staging "
@@ -217,7 +221,7 @@ def _insert_events_pg(
     cols = ",".join(EVENT_COLUMNS)
     cursor.execute(
         f"INSERT INTO epcis_event ({cols}) SELECT {cols} FROM epcis_event_staging "
-        "ON CONFLICT DO NOTHING RETURNING seq, event_hash"
+        "ON CONFLICT DO NOTHING RETURNING seq, event_hash, error_declared"
     )
     return list(cursor.fetchall())
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -374,8 +374,17 @@ def events_after(conn: Connection, cursor_seq: int, q: EventQuery, limit: int) -
 
 
 def get_event(conn: Connection, event_id: str) -> str | None:
-    """The JSON body of the event with this eventID (or this event hash), if stored."""
-    row = conn.execute(select(E.body).where(or_(E.event_id == event_id, E.event_hash == event_id)).limit(1)).first()
+    """The JSON body of the event with this eventID (or this event hash), if stored.
+
+    When an error has been declared on the event, its declaration (the event with its errorDeclaration) is
+    returned: it carries everything the original did, and says it is in error.
+    """
+    row = conn.execute(
+        select(E.body)
+        .where(or_(E.event_id == event_id, E.event_hash == event_id))
+        .order_by(E.error_declared.desc(), E.seq)
+        .limit(1)
+    ).first()
     return row[0] if row else None
 
 
@@ -479,7 +488,3 @@ def delete_named_query(engine: Engine, name: str) -> bool:
 def parse_rows(rows: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
     """Event bodies (JSON text) as dicts, in order."""
     return [orjson.loads(body) for _seq, body in rows]
-
-
-def seqs(rows: Sequence[tuple[int, str]]) -> list[int]:
-    return [seq for seq, _ in rows]

@@ -22,8 +22,8 @@ def upgrade() -> None:
     op.create_table(
         "epcis_event",
         sa.Column("seq", BigId, primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.Text, nullable=False, unique=True),
-        sa.Column("event_hash", sa.Text, nullable=False, unique=True),
+        sa.Column("event_id", sa.Text, nullable=False),
+        sa.Column("event_hash", sa.Text, nullable=False),
         sa.Column("event_type", sa.String(32), nullable=False),
         sa.Column("event_time", sa.BigInteger, nullable=False),
         sa.Column("event_tz", sa.String(6), nullable=True),
@@ -39,6 +39,9 @@ def upgrade() -> None:
         sa.Column("source_platform", sa.Text, nullable=True),
         sa.Column("body", sa.Text, nullable=False),
     )
+    # An event is stored once; its error declaration (same eventID and hash, with errorDeclaration) once more.
+    op.create_index("ux_epcis_event_hash", "epcis_event", ["event_hash", "error_declared"], unique=True)
+    op.create_index("ux_epcis_event_id", "epcis_event", ["event_id", "error_declared"], unique=True)
     for col in ("event_time", "record_time", "biz_step", "biz_location", "read_point", "transformation_id"):
         op.create_index(f"ix_epcis_event_{col}", "epcis_event", [col])
 
