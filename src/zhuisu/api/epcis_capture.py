@@ -312,7 +312,11 @@ async def capture_single_event(request: Request) -> Response:
         event = jsonld.parse_event(body)
     else:
         from zhuisu.epcis import xml
+        from zhuisu.epcis.validate import validate_xml_bytes
 
+        xsd_problems = validate_xml_bytes(body)
+        if xsd_problems:
+            raise ProblemError.from_epcis(EPCISError(xsd_problems))
         parsed = xml.parse_xml_events(body)
         if len(parsed) != 1:
             raise ProblemError(400, f"POST /epcis/events takes exactly one event, the body has {len(parsed)}")

@@ -185,8 +185,13 @@ def capture_events(
     capture_id: str | None = None,
     source: str | None = None,
     collect_ids: bool = False,
+    refused: Mapping[int, list[Problem]] | None = None,
 ) -> CaptureResult:
-    """Capture events (internal JSON-LD form) in one transaction; see the module docstring."""
+    """Capture events (internal JSON-LD form) in one transaction; see the module docstring.
+
+    ``refused`` holds problems found before (XSD validation of an XML document), by event index: those
+    events are reported with them and not stored.
+    """
     result = CaptureResult()
     capture_id = capture_id or uuid.uuid4().hex
     record_time = now_micros()
@@ -232,6 +237,9 @@ def capture_events(
 
                 for i, prepared in _prepared(events, record_time, record_text):
                     result.event_count += 1
+                    if refused and i in refused:
+                        result.add_problems(refused[i])
+                        continue
                     if isinstance(prepared, list):
                         result.add_problems(prepared)
                         continue
@@ -297,7 +305,27 @@ def capture_file(
     capture_id: str | None = None,
     source: str | None = None,
 ) -> CaptureResult:
-    """Capture a whole document from a file, streaming (memory does not grow with its size)."""
+    """Capture a whole document from a file, streaming (memory does not grow with its size).
+
+    An XML document is first checked against the EPCIS 2.0 XSD (also streaming): problems outside any
+    event refuse the whole document; problems of single events refuse those events (all of them under
+    ``rollback``, only them under ``proceed``).
+    """
+    refused: dict[int, list[Problem]] = {}
+    if kind == "xml":
+        from zhuisu.epcis.validate import validate_xml_stream
+
+        document_problems: list[Problem] = []
+        for problem in itertools.islice(validate_xml_stream(path), MAX_REPORTED_PROBLEMS):
+            if problem.index is None:
+                document_problems.append(problem)
+            else:
+                refused.setdefault(problem.index, []).append(problem)
+        if document_problems:
+            result = CaptureResult()
+            result.add_problems(document_problems)
+            result.add_problems(p for ps in refused.values() for p in ps)
+            return result
     with open(path, "rb") as stream:
         try:
             _header, events = open_document(stream, kind)
@@ -305,7 +333,9 @@ def capture_file(
             result = CaptureResult()
             result.add_problems(err.problems)
             return result
-        return capture_events(engine, events, behaviour=behaviour, capture_id=capture_id, source=source)
+        return capture_events(
+            engine, events, behaviour=behaviour, capture_id=capture_id, source=source, refused=refused
+        )
 
 
 def count_events(path: str | Path, kind: Literal["json", "xml"], limit: int) -> int:
