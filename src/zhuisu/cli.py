@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -12,7 +11,9 @@ import orjson
 import typer
 from rich.console import Console
 
+from zhuisu.codes import cli as codes_cli
 from zhuisu.config import DEFAULT_DB
+from zhuisu.ledger import cli as ledger_cli
 
 app = typer.Typer(
     name="zhuisu",
@@ -261,19 +262,9 @@ def demo_load(
         typer.echo(f"  {line}")
 
 
-def _mount_subapps() -> None:
-    # Each area keeps its commands in its own module (zhuisu/<area>/cli.py).
-    for name, module in (("codes", "zhuisu.codes.cli"), ("ledger", "zhuisu.ledger.cli")):
-        try:
-            sub = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.add_typer(sub.app, name=name)
-
-
-_mount_subapps()
+# Each area keeps its commands in its own module (zhuisu/<area>/cli.py).
+app.add_typer(codes_cli.app, name="codes", help="Identify and check codes: GS1, EPC, Chinese trace codes.")
+app.add_typer(ledger_cli.app, name="ledger", help="The tamper-evident ledger: verify, audit.")
 
 
 def main() -> None:

@@ -35,6 +35,9 @@ class Settings:
     ledger_key: str = field(default_factory=lambda: os.environ.get("ZHUISU_LEDGER_KEY", "./var/ledger.key"))
     # Name of this platform in ledger checkpoints and as the source of events it records.
     origin: str = field(default_factory=lambda: os.environ.get("ZHUISU_ORIGIN", "zhuisu.local/ledger"))
+    # Signs query page tokens; processes serving one database need the same value. Unset: derived from
+    # the database URL (every process sharing the database agrees; set it where URLs are not secret).
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("ZHUISU_SECRET_KEY") or None)
     # Largest page of query results.
     max_per_page: int = field(default_factory=lambda: _int("ZHUISU_MAX_PER_PAGE", 1000))
     default_per_page: int = field(default_factory=lambda: _int("ZHUISU_PER_PAGE", 30))

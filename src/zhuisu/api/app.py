@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from zhuisu import __version__
-from zhuisu.api import epcis_capture, ledger, problems
+from zhuisu.api import epcis_capture, epcis_query, ledger, problems
 from zhuisu.config import Settings
 from zhuisu.store.db import open_store
 
@@ -56,25 +56,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return response
 
     app.include_router(epcis_capture.router)
+    app.include_router(epcis_query.router)
     app.include_router(ledger.router)
-    for module in ("zhuisu.api.epcis_query",):
-        _include_if_present(app, module)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app
-
-
-def _include_if_present(app: FastAPI, module: str) -> None:
-    # Routers written by other areas are wired in as they land; a missing one is not an error yet.
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return
-    app.include_router(mod.router)

@@ -298,9 +298,9 @@ class _Reader:
             name = _STD_LOCAL.get(tag)
             if name is not None and name in fields:
                 if name == "extension" or name == "baseExtension":
-                    extra = self._wrapper(c, ev, fields, etype, f"/{name}")
+                    extra = self._wrapper(c, ev, fields, f"/{name}")
                     if extra:
-                        ev[name] = extra
+                        _put(ev, name, extra)
                     continue
                 value = _READERS[name](self, c, f"/{name}")
                 if name in ev:
@@ -315,16 +315,28 @@ class _Reader:
             else:
                 raise _fail("", f"unknown element <{_local(tag)}> in {etype}", c)
 
-    def _wrapper(self, el: Any, ev: Json, fields: frozenset[str], etype: str, path: str) -> Json:
-        """<extension>/<baseExtension>: lift EPCIS 1.x standard fields, keep the rest as an object."""
+    def _wrapper(self, el: Any, ev: Json, fields: frozenset[str], path: str) -> Json:
+        """An event's <extension>/<baseExtension>, flattened into the event (JSON-LD has no wrapper).
+
+        Namespaced user elements (the XSD's ##other) become event members exactly as if written outside
+        the wrapper; a name found inside and outside becomes a list, in document order (as any repeated
+        element). EPCIS 1.x standard fields are lifted to the event. What is left (unqualified elements
+        that are no field of this event, wrapper attributes) is returned, to be kept under the wrapper's
+        name: it has no JSON-LD form, and validation says so.
+        """
         extra: Json = {}
+        if el.attrib:
+            self._ext_attrs(el, extra)
         for c in el:
             tag = c.tag
             if not isinstance(tag, str):
                 continue
             name = _STD_LOCAL.get(tag)
-            if name == "extension" or name == "baseExtension":
-                nested = self._wrapper(c, ev, fields, etype, f"{path}/extension")
+            if name is None and tag[0] == "{":
+                k = self.key(tag, c.prefix)
+                _put(ev, k, self.ext_value(c, f"/{k}"))
+            elif name == "extension" or name == "baseExtension":
+                nested = self._wrapper(c, ev, fields, f"{path}/extension")
                 if nested:
                     _put(extra, "extension", nested)
             elif name is not None and name in fields and name not in ev:
@@ -333,6 +345,28 @@ class _Reader:
                 k = self.key(tag, c.prefix)
                 _put(extra, k, self.ext_value(c, f"{path}/{k}"))
         return extra
+
+    def unwrap(self, el: Any, target: Json, path: str) -> None:
+        """An <extension> inside readPoint, bizLocation, ilmd, errorDeclaration, sensorElement or master data.
+
+        As for events: namespaced elements become members of the enclosing object (``target``), next to
+        those written outside the wrapper; unqualified ones (the XSD's ##local, future standard fields
+        without a JSON-LD form) and wrapper attributes stay under ``"extension"``.
+        """
+        extra: Json = {}
+        if el.attrib:
+            self._ext_attrs(el, extra)
+        for c in el:
+            tag = c.tag
+            if not isinstance(tag, str):
+                continue
+            k = self.key(tag, c.prefix)
+            if tag[0] == "{" and _STD_LOCAL.get(tag) is None:
+                _put(target, k, self.ext_value(c, f"{path}/{k}"))
+            else:
+                _put(extra, k, self.ext_value(c, f"{path}/extension/{k}"))
+        if extra:
+            _put(target, "extension", extra)
 
     # --- standard fields ----------------------------------------------------------------------------
 
@@ -391,8 +425,10 @@ class _Reader:
             name = _STD_LOCAL.get(tag)
             if name == "id":
                 loc["id"] = _text(c)
+            elif name == "extension":
+                self.unwrap(c, loc, path)
             else:
-                k = "extension" if name == "extension" else self.key(tag, c.prefix)
+                k = self.key(tag, c.prefix)
                 _put(loc, k, self.ext_value(c, f"{path}/{k}"))
         return loc
 
@@ -437,7 +473,17 @@ class _Reader:
         return pd
 
     def r_ilmd(self, el: Any, path: str) -> Json:
-        return self.ext_children(el, path)
+        d: Json = {}
+        for c in el:
+            tag = c.tag
+            if not isinstance(tag, str):
+                continue
+            if _STD_LOCAL.get(tag) == "extension":
+                self.unwrap(c, d, path)
+            else:
+                k = self.key(tag, c.prefix)
+                _put(d, k, self.ext_value(c, f"{path}/{k}"))
+        return d
 
     def r_error_declaration(self, el: Any, path: str) -> Json:
         ed: Json = {}
@@ -454,8 +500,10 @@ class _Reader:
                 ed["correctiveEventIDs"] = [
                     _text(x) for _, x in self._items(c, "correctiveEventID", f"{path}/correctiveEventIDs")
                 ]
+            elif name == "extension":
+                self.unwrap(c, ed, path)
             else:
-                k = "extension" if name == "extension" else self.key(tag, c.prefix)
+                k = self.key(tag, c.prefix)
                 _put(ed, k, self.ext_value(c, f"{path}/{k}"))
         return ed
 
@@ -484,8 +532,10 @@ class _Reader:
                 se["sensorMetadata"] = self._sensor_attrs(c, f"{path}/sensorMetadata", report=False)
             elif name == "sensorReport":
                 reports.append(self._sensor_attrs(c, f"{path}/sensorReport/{len(reports)}", report=True))
+            elif name == "extension":
+                self.unwrap(c, se, path)
             else:
-                k = "extension" if name == "extension" else self.key(tag, c.prefix)
+                k = self.key(tag, c.prefix)
                 _put(se, k, self.ext_value(c, f"{path}/{k}"))
         se["sensorReport"] = reports
         return se
@@ -549,6 +599,42 @@ class _Reader:
             out["epcisHeader"] = hd
         self.merge_context(out)
 
+    def document_members(self, root: Any, header: Json) -> None:
+        """Namespaced elements directly in the document root or in <QueryResults> → ``prefix:local`` header members.
+
+        These are the XSD's ##other wildcard of EPCISDocument/EPCISQueryDocument/QueryResults (document-level
+        user extensions, top-level ``prefix:name`` members of a JSON-LD document). ``<x:ignoreFields>`` (a
+        repository convention of the event hash vectors, naming fields the hash leaves out) becomes a list of
+        ``prefix:local`` names, as in JSON: its child elements' names, or the names its text lists. Called when
+        the event list starts (members written before it, as the hash vectors do) and at the end of the
+        document (after it, where the XSD puts them); read elements are removed from the tree.
+        """
+        self.used = {}
+        levels = [root]
+        for body in root:
+            if _STD_LOCAL.get(body.tag) == "EPCISBody":
+                levels += [q for q in body if _STD_LOCAL.get(q.tag) == "QueryResults"]
+        for parent in levels:
+            found = [
+                c
+                for c in parent
+                if isinstance(c.tag, str)
+                and c.tag[0] == "{"
+                and _STD_LOCAL.get(c.tag) is None
+                and c.tag[1 : c.tag.index("}")] not in M.OWN_NAMESPACES
+            ]
+            for c in found:
+                k = self.key(c.tag, c.prefix)
+                if k.endswith(":ignoreFields"):
+                    names = [self.key(f.tag, f.prefix) for f in c if isinstance(f.tag, str)] or (c.text or "").split()
+                    old = header.get(k)
+                    header[k] = [*old, *names] if type(old) is list else names
+                else:
+                    _put(header, k, self.ext_value(c, f"/{k}"))
+                parent.remove(c)
+        if self.used:
+            self.merge_context(header)
+
     def merge_context(self, header: Json) -> None:
         """Add the prefixes used by header content to the document's @context."""
         ctx = header.setdefault("@context", [])
@@ -593,6 +679,8 @@ class _Reader:
                         self._vocabulary_element(ve, f"{vpath}/vocabularyElementList/{j}")
                         for j, ve in self._items(c, "VocabularyElement", vpath)
                     ]
+                elif _STD_LOCAL.get(tag) == "extension":
+                    self.unwrap(c, voc, vpath)
                 else:
                     k = self.key(tag, c.prefix)
                     _put(voc, k, self.ext_value(c, f"{vpath}/{k}"))
@@ -616,6 +704,8 @@ class _Reader:
                 attributes.append(a)
             elif name == "children":
                 ve["children"] = [_text(x) for _, x in self._items(c, "id", f"{path}/children")]
+            elif name == "extension":
+                self.unwrap(c, ve, path)
             else:
                 k = self.key(tag, c.prefix)
                 _put(ve, k, self.ext_value(c, f"{path}/{k}"))
@@ -708,6 +798,7 @@ def _read(source: Any) -> Iterator[Json]:
             name = _STD_LOCAL.get(tag)
             if action == "start":
                 if name == "EventList" and not header_sent:
+                    st.document_members(root, header)
                     header_sent = True
                     yield header
                 continue
@@ -739,9 +830,11 @@ def _read(source: Any) -> Iterator[Json]:
             elif name == "EventList":
                 for c in el:
                     _check_event_list_child(c, index, st.path_prefix)
-            elif el is root and not header_sent:
-                header_sent = True
-                yield header
+            elif el is root:
+                st.document_members(root, header)  # those after the body (where the XSD has them)
+                if not header_sent:
+                    header_sent = True
+                    yield header
     except etree.XMLSyntaxError as e:
         raise _syntax_error(e, index if header_sent else None, st.path_prefix if header_sent else "") from None
     except _FieldError as e:  # header / master data problems
@@ -970,13 +1063,18 @@ class _Writer:
             if k not in skip and k != "extension":
                 self.ext(parent, k, v, f"{path}/{k}")
 
-    def _wrapper(self, parent: Any, value: Any, path: str) -> None:
+    def _wrapper(self, parent: Any, value: Any, path: str, name: str = "extension") -> None:
+        """What the reader kept under ``"extension"`` (unqualified elements, ``@`` wrapper attributes)."""
         for item in value if type(value) is list else [value]:
-            el = _sub(parent, "extension")
-            if isinstance(item, dict):
-                self.children(el, item, path)
-            elif item is not None:
-                raise _FieldError(path, "extension must be an object", None)
+            if item is None:
+                continue
+            if not isinstance(item, dict):
+                raise _FieldError(path, f"{name} must be an object", None)
+            el = _sub(parent, name)
+            for k, v in item.items():
+                if k[:1] == "@":
+                    self._attr(el, k[1:], v, f"{path}/{k}")
+            self.children(el, item, path, skip=frozenset(k for k in item if k[:1] == "@"))
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -1158,10 +1256,7 @@ class _Writer:
                 self._attr(el, k, v, f"{path}/{k}")
 
     def w_wrapper(self, parent: Any, name: str, value: Any) -> None:
-        for item in value if type(value) is list else [value]:
-            if not isinstance(item, dict):
-                raise _FieldError(f"/{name}", "must be an object", None)
-            self.children(_sub(parent, name), item, f"/{name}")
+        self._wrapper(parent, value, f"/{name}", name)
 
     # --- header -------------------------------------------------------------------------------------
 
@@ -1200,6 +1295,24 @@ class _Writer:
                 for k, v in extension.items():
                     self.ext(ext, k, v, f"/epcisHeader/extension/{k}")
         return el
+
+    def document_members(self, header: Json) -> list[Any]:
+        """``prefix:local`` members of the header → elements for the document's ##other wildcard (after the body)."""
+        holder = etree.Element("members")
+        for k, v in header.items():
+            if ":" not in k or k[0] == "@":
+                continue
+            if k.endswith(":ignoreFields") and type(v) is list:
+                tag, decl = self.tag(k, f"/{k}")
+                el = _sub(holder, tag, nsmap=decl) if decl else _sub(holder, tag)
+                for i, field in enumerate(v):
+                    if not isinstance(field, str):
+                        raise _FieldError(f"/{k}/{i}", "must be a field name (prefix:localName)", None)
+                    ftag, fdecl = self.tag(field, f"/{k}/{i}")
+                    _sub(el, ftag, nsmap=fdecl) if fdecl else _sub(el, ftag)
+            else:
+                self.ext(holder, k, v, f"/{k}")
+        return list(holder)
 
     def vocabulary_list(self, parent: Any, value: Any, path: str) -> None:
         vl = _sub(parent, "VocabularyList")
@@ -1314,6 +1427,7 @@ def write_xml_document(
     writer = _Writer(doc_ctx, cbv_format)
     try:
         header_el = writer.header(header, str(creation))
+        members = writer.document_members(header)
     except _FieldError as e:
         raise EPCISError([Problem(None, e.path, e.message)]) from None
     root_ns = M.QUERY_NS if query else M.EPCIS_NS
@@ -1339,6 +1453,8 @@ def write_xml_document(
                 else:
                     with xf.element("EventList"):
                         _write_events(xf, writer, events)
+            for member in members:
+                xf.write(member)
 
 
 def _leaf(tag: str, text: str) -> Any:

@@ -26,7 +26,15 @@ SBDH_NS: Final = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumen
 XSI_NS: Final = "http://www.w3.org/2001/XMLSchema-instance"
 XSD_NS: Final = "http://www.w3.org/2001/XMLSchema"
 XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
-CBVMDA_XML_NS: Final = "urn:epcglobal:cbv:mda"  # CBV §8: the XML namespace of ILMD/master-data attributes
+# The XML namespace of CBV master data / ILMD attribute elements, without a trailing colon: CBV (§8, master
+# data attributes) names the attribute ``urn:epcglobal:cbv:mda:lotNumber`` and writes it in XML as
+# ``<cbvmda:lotNumber xmlns:cbvmda="urn:epcglobal:cbv:mda">``; the EPCIS 2.0 JSON-LD context has
+# ``"cbvmda": "urn:epcglobal:cbv:mda:"`` (with the colon) for the same attribute IRI. GS1's own example pair
+# (XML/WithSensorData/SensorDataExamples.xml event 11 ⇄ JSON/WithSensorData/SensorDataExample12.jsonld)
+# writes the one as the other, so both namespaces read as the JSON-LD prefix ``cbvmda`` and XML output uses
+# the namespace without the colon. (The event hash reference implementation hashes the raw XML namespace
+# instead, so its XML and JSON vectors of that event differ: see tests/epcis/test_hash.py.)
+CBVMDA_XML_NS: Final = "urn:epcglobal:cbv:mda"
 
 # Namespaces of the EPCIS XML machinery itself: never copied into a JSON-LD @context.
 OWN_NAMESPACES: Final = frozenset(
@@ -92,8 +100,10 @@ _COMMON: Final = (
 )
 _WHY_TAIL: Final = ("sourceList", "destinationList", "sensorElementList", "persistentDisposition")
 
-# JSON keys of each event type in the order of the XML Schema sequence; "extension" is the
-# <extension> wrapper the 2.0 XSD still has; user extension elements follow it.
+# JSON keys of each event type in the order of the XML Schema sequence. "extension"/"baseExtension" hold
+# only what an <extension>/<baseExtension> wrapper had that is neither a standard field nor a namespaced
+# user element (unqualified elements, which no JSON-LD member can carry; validation refuses them); user
+# extension elements (the XSD's ##other wildcard) follow.
 EVENT_ORDER: Final[dict[str, tuple[str, ...]]] = {
     "ObjectEvent": (
         *_COMMON,
@@ -258,32 +268,55 @@ def _is_local_word(value: str) -> bool:
     return bool(value) and ":" not in value and "/" not in value
 
 
+_CBV_COMP_WEB: Final = cbv.CBV_WEB + "Comp-"
+
+
 def gs1_term_to_json(value: str, vocab: cbv.Vocabulary) -> str:
-    """``gs1:Temperature`` (XML) → ``Temperature``; known full URIs → the word; anything else unchanged.
+    """``gs1:Temperature`` (XML) → ``Temperature``; ``gs1:X`` for an X the vocabulary lacks → the full URI.
 
     The JSON-LD context gives sensor ``type``/``exception`` the gs1 vocabulary, so a bare word and the
-    ``gs1:`` CURIE name the same IRI; the GS1 example pairs use the CURIE in XML and the word in JSON.
+    ``gs1:`` CURIE name the same IRI; the GS1 example pairs use the CURIE in XML and the word in JSON. Only
+    words of ``vocab`` become bare words: a bare word outside the list means nothing in the JSON form (the
+    schema lists the words), so ``gs1:MT-Temperature`` becomes ``https://gs1.org/voc/MT-Temperature``, the
+    IRI it names, and validation can tell the user that this IRI is no term of the vocabulary. Known full
+    URIs → the word; anything else is kept as given.
     """
-    if value.startswith(_GS1_CURIE) and _is_local_word(value[4:]):
-        return value[4:]
+    if value.startswith(_GS1_CURIE):
+        local = value[4:]
+        if _is_local_word(local):
+            return local if local in vocab.words else cbv.GS1_VOC + local
     return vocab.to_word(value)
 
 
 def gs1_term_to_xml(value: str) -> str:
-    """``Temperature`` → ``gs1:Temperature``; CURIEs and URIs unchanged."""
-    return _GS1_CURIE + value if _is_local_word(value) else value
+    """``Temperature`` → ``gs1:Temperature``; ``https://gs1.org/voc/X`` → ``gs1:X``; other URIs unchanged."""
+    if _is_local_word(value):
+        return _GS1_CURIE + value
+    if value.startswith(cbv.GS1_VOC) and _is_local_word(value[len(cbv.GS1_VOC) :]):
+        return _GS1_CURIE + value[len(cbv.GS1_VOC) :]
+    return value
 
 
 def component_to_json(value: str) -> str:
-    """``cbv:Comp-latitude`` (XML) → ``latitude``; known web URIs → the word; others unchanged."""
-    if value.startswith(_CBV_COMP_CURIE) and _is_local_word(value[9:]):
-        return value[9:]
+    """``cbv:Comp-latitude`` (XML) → ``latitude``; ``cbv:Comp-X`` for an unknown X → the full URI.
+
+    As :func:`gs1_term_to_json`: only CBV component words become bare words; known web URIs → the word;
+    anything else (``example:x``) is kept as given.
+    """
+    if value.startswith(_CBV_COMP_CURIE):
+        local = value[9:]
+        if _is_local_word(local):
+            return local if local in cbv.COMPONENT.words else _CBV_COMP_WEB + local
     return cbv.COMPONENT.to_word(value)
 
 
 def component_to_xml(value: str) -> str:
-    """``latitude`` → ``cbv:Comp-latitude``; CURIEs and URIs unchanged."""
-    return _CBV_COMP_CURIE + value if _is_local_word(value) else value
+    """``latitude`` → ``cbv:Comp-latitude``; ``https://ref.gs1.org/cbv/Comp-X`` → ``cbv:Comp-X``; others unchanged."""
+    if _is_local_word(value):
+        return _CBV_COMP_CURIE + value
+    if value.startswith(_CBV_COMP_WEB) and _is_local_word(value[len(_CBV_COMP_WEB) :]):
+        return _CBV_COMP_CURIE + value[len(_CBV_COMP_WEB) :]
+    return value
 
 
 # --- numbers and booleans ---------------------------------------------------------------------------
