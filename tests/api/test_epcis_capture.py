@@ -242,3 +242,22 @@ def test_an_error_declaration_is_stored_beside_the_event_it_corrects(client: Tes
     assert [e["eventID"] for e in flagged["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == [
         original["eventID"]
     ]
+
+
+def test_jobs_interrupted_by_a_restart_are_finished_on_start(engine: Engine, settings: Settings) -> None:
+    from pathlib import Path
+
+    from zhuisu.store import jobs
+
+    spool = Path(settings.spool_dir)
+    spool.mkdir(parents=True, exist_ok=True)
+    jobs.create(engine, "kept", behaviour="rollback", media_type="application/ld+json", created_at=1)
+    (spool / "kept.json").write_bytes(document(event(1), event(2)))
+    jobs.create(engine, "lost", behaviour="rollback", media_type="application/ld+json", created_at=2)
+    with TestClient(create_app(settings, engine)) as client:  # start-up resumes what it can
+        kept = job(client, "/epcis/capture/kept")
+        lost = job(client, "/epcis/capture/lost")
+    assert kept["success"] is True and kept["storedCount"] == 2
+    assert lost["success"] is False and "resend" in lost["errors"][0]["detail"]
+    assert not (spool / "kept.json").exists()
+    assert stored_count(engine) == 2

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from zhuisu.epcis.hash import event_hash
 from zhuisu.epcis.problems import EPCISError
+from zhuisu.epcis.validate import validate_event
 from zhuisu.epcis.xml import event_to_xml_bytes, iter_xml_document, parse_xml_events, write_xml_document
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "epcis"
@@ -1137,7 +1139,9 @@ def test_epcis_1x_extension_wrappers(xsd: etree.XMLSchema) -> None:
     )
     assert ev["eventID"] == "urn:uuid:1"  # lifted: EPCIS 1.x kept it in baseExtension
     assert ev["quantityList"] == [{"epcClass": "urn:x:1"}]
-    assert ev["extension"] == {"ex:future": {"part": "1"}}
+    assert ev["ex:future"] == {"part": "1"}  # a user extension: an event member, the wrapper is gone
+    assert "extension" not in ev and "baseExtension" not in ev
+    # An unqualified element in a ##local wrapper (a future standard field) has no JSON-LD form: kept as is.
     assert ev["readPoint"] == {"id": "urn:x:rp", "extension": {"floor": "2"}, "ex:room": "7"}
     el = _rewrite(ev)
     assert [etree.QName(c).localname for c in el] == [
@@ -1147,13 +1151,170 @@ def test_epcis_1x_extension_wrappers(xsd: etree.XMLSchema) -> None:
         "action",
         "readPoint",
         "quantityList",
-        "extension",
+        "future",
     ]
     assert [etree.QName(c).localname for c in el.find("readPoint")] == ["id", "extension", "room"]
     out = io.BytesIO()
     write_xml_document([ev], out)
     assert xsd.validate(etree.fromstring(out.getvalue())), xsd.error_log.last_error
     assert parse_xml_events(out.getvalue()) == [ev]
+
+
+def test_extension_wrappers_are_flattened_into_their_objects(xsd: etree.XMLSchema) -> None:
+    """EPCIS 2.0 <extension>/<baseExtension> of an event hold user elements (##other): JSON-LD members."""
+    source = _event_xml(
+        "<baseExtension><ex:base>b</ex:base></baseExtension>"
+        "<epcList><epc>urn:epc:id:sgtin:0614141.107346.2017</epc></epcList><action>ADD</action>"
+        "<extension><ex:a>inside</ex:a><ex:b><c>1</c></ex:b></extension>"
+        "<ex:a>outside</ex:a>",
+    )
+    assert xsd.validate(etree.fromstring(source)), xsd.error_log.last_error
+    ev = _one(source)
+    assert "extension" not in ev and "baseExtension" not in ev
+    assert ev["ex:base"] == "b"
+    assert ev["ex:b"] == {"c": "1"}
+    # The same name inside and outside the wrapper: a list in document order, as any repeated element.
+    assert ev["ex:a"] == ["inside", "outside"]
+    assert validate_event(ev, 0) == []
+    # Back to XML: the user elements are written outside the (now absent) wrappers, which the 2.0 XSD
+    # allows (##other after the standard fields); the fields and values survive, the wrapper does not.
+    out = io.BytesIO()
+    write_xml_document([ev], out)
+    doc = etree.fromstring(out.getvalue())
+    assert xsd.validate(doc), xsd.error_log.last_error
+    assert doc.find(".//extension") is None and doc.find(".//baseExtension") is None
+    el = doc.find(".//ObjectEvent")
+    assert [c.text for c in el.findall("{http://example.com/ex/}a")] == ["inside", "outside"]
+    assert parse_xml_events(out.getvalue()) == [ev]
+
+
+def test_user_elements_in_nested_extension_wrappers_are_flattened_too(xsd: etree.XMLSchema) -> None:
+    """Inside readPoint, errorDeclaration, sensorElement and ilmd the 2.0 XSD wants unqualified elements in
+    <extension> (##local); user elements found there anyway are read like those beside the wrapper, and the
+    output puts them where the XSD wants them."""
+    source = _event_xml(
+        "<epcList><epc>urn:epc:id:sgtin:0614141.107346.2017</epc></epcList><action>ADD</action>"
+        "<readPoint><id>urn:epc:id:sgln:0614141.07346.1234</id>"
+        "<extension><ex:floor>2</ex:floor></extension><ex:floor>3</ex:floor></readPoint>"
+        "<sensorElementList><sensorElement><sensorReport type='gs1:Temperature' value='3' uom='CEL'/>"
+        "<extension><ex:probe>p1</ex:probe></extension></sensorElement></sensorElementList>"
+        "<ilmd><extension><ex:lot>L1</ex:lot></extension><ex:best>2025-01-01</ex:best></ilmd>",
+    ).replace(
+        b"<eventTimeZoneOffset>+00:00</eventTimeZoneOffset>",
+        b"<eventTimeZoneOffset>+00:00</eventTimeZoneOffset><errorDeclaration>"
+        b"<declarationTime>2024-01-02T00:00:00Z</declarationTime><extension><ex:why>w</ex:why></extension>"
+        b"</errorDeclaration>",
+    )
+    assert not xsd.validate(etree.fromstring(source))  # ex:* inside ##local wrappers
+    ev = _one(source)
+    assert ev["readPoint"] == {"id": "urn:epc:id:sgln:0614141.07346.1234", "ex:floor": ["2", "3"]}
+    assert ev["errorDeclaration"] == {"declarationTime": "2024-01-02T00:00:00Z", "ex:why": "w"}
+    assert ev["sensorElementList"][0]["ex:probe"] == "p1"
+    assert ev["ilmd"] == {"ex:lot": "L1", "ex:best": "2025-01-01"}
+    assert validate_event(ev, 0) == []
+    out = io.BytesIO()
+    write_xml_document([ev], out)
+    doc = etree.fromstring(out.getvalue())
+    assert xsd.validate(doc), xsd.error_log.last_error
+    assert doc.find(".//extension") is None
+    assert parse_xml_events(out.getvalue()) == [ev]
+
+
+def test_gs1_terms_outside_the_vocabulary_keep_their_iri(xsd: etree.XMLSchema) -> None:
+    """Only words of the GS1/CBV lists become bare words; ``gs1:X`` for another X is the IRI it names."""
+    ev = _one(
+        _event_xml(
+            "<action>OBSERVE</action><readPoint><id>urn:epc:id:sgln:0614141.07346.1234</id></readPoint>"
+            "<sensorElementList><sensorElement>"
+            '<sensorReport type="gs1:MT-Temperature" value="1" exception="gs1:MADE_UP" component="cbv:Comp-w"/>'
+            '<sensorReport type="gs1:Temperature" exception="gs1:ALARM_CONDITION" component="cbv:Comp-x"/>'
+            '<sensorReport type="https://gs1.org/voc/Temperature" component="https://ref.gs1.org/cbv/Comp-y"/>'
+            "</sensorElement></sensorElementList>"
+        )
+    )
+    odd, known, web = ev["sensorElementList"][0]["sensorReport"]
+    assert odd == {
+        "type": "https://gs1.org/voc/MT-Temperature",
+        "value": 1,
+        "exception": "https://gs1.org/voc/MADE_UP",
+        "component": "https://ref.gs1.org/cbv/Comp-w",
+    }
+    assert known == {"type": "Temperature", "exception": "ALARM_CONDITION", "component": "x"}
+    assert web == {"type": "Temperature", "component": "y"}
+    # Validation sees IRIs claiming to be GS1/CBV terms and names each one; the known words pass.
+    problems = validate_event(ev, 0)
+    assert sorted({p.path for p in problems}) == [
+        f"/sensorElementList/0/sensorReport/0/{k}" for k in ("component", "exception", "type")
+    ]
+    assert all("MT-Temperature" in p.message or "MADE_UP" in p.message or "Comp-w" in p.message for p in problems)
+    # Written back as the CURIEs the XML had.
+    reports = _rewrite(ev).findall(".//sensorReport")
+    assert [(r.get("type"), r.get("exception"), r.get("component")) for r in reports] == [
+        ("gs1:MT-Temperature", "gs1:MADE_UP", "cbv:Comp-w"),
+        ("gs1:Temperature", "gs1:ALARM_CONDITION", "cbv:Comp-x"),
+        ("gs1:Temperature", None, "cbv:Comp-y"),
+    ]
+    out = io.BytesIO()
+    write_xml_document([ev], out)
+    assert xsd.validate(etree.fromstring(out.getvalue())), xsd.error_log.last_error
+    assert parse_xml_events(out.getvalue()) == [ev]
+
+
+def test_cbvmda_xml_namespace_is_the_json_ld_cbvmda_prefix() -> None:
+    """CBV's XML namespace urn:epcglobal:cbv:mda (no colon) and the JSON-LD cbvmda prefix (urn:epcglobal:cbv:mda:)
+    name the same attributes: GS1 publishes SensorDataExamples.xml event 11 and SensorDataExample12.jsonld as
+    one event, ``<cbvmda:lotNumber xmlns:cbvmda="urn:epcglobal:cbv:mda">`` ⇄ ``"cbvmda:lotNumber"``."""
+    (_, events) = iter_xml_document(DATA / "XML/WithSensorData/SensorDataExamples.xml")
+    ours = list(events)[11]
+    twin, twin_ctx = json_twin(DATA / "JSON/WithSensorData/SensorDataExample12.jsonld")
+    assert "cbvmda" not in twin_ctx  # the twin relies on the EPCIS context's own cbvmda
+    assert ours["ilmd"]["cbvmda:lotNumber"] == twin[0]["ilmd"]["cbvmda:lotNumber"] == "LOTABC"
+    assert "@context" not in ours or all("cbvmda" not in c for c in ours["@context"])
+    written = _rewrite(ours).find("ilmd")[0]
+    assert written.tag == "{urn:epcglobal:cbv:mda}lotNumber"
+
+
+EVENTHASH = DATA / "eventhash" / "examples"
+
+
+@pytest.mark.parametrize(
+    "stem", ["epcisXmlDocHavingEventWithIgnoreFields", "epcisXmlQueryDocHavingEventWithIgnoreFields"]
+)
+def test_document_level_members_and_ignore_fields(stem: str, xsd: etree.XMLSchema) -> None:
+    """``<repository-x:ignoreFields>`` reaches the header as in JSON (a list of names) and the hash vector holds."""
+    header, events_iter = iter_xml_document(EVENTHASH / f"{stem}.xml")
+    ignore = ["example:testField1", "example:testField2"]
+    assert header["repository-x:ignoreFields"] == ignore  # known before the first event is read
+    assert {"repository-x": "https://repository-x.example.com/"} in header["@context"]
+    events = list(events_iter)
+    hashes = [line for line in (EVENTHASH / f"{stem}.hashes").read_text().splitlines() if line]
+    assert [event_hash(e, ignore_fields=header["repository-x:ignoreFields"]) for e in events] == hashes
+    assert [event_hash(e) for e in events] != hashes  # the ignored fields do change the hash
+    # Written back after the body (where the XSD's ##other wildcard is) and read again.
+    out = io.BytesIO()
+    write_xml_document(events, out, header=header)
+    doc = etree.fromstring(out.getvalue())
+    assert xsd.validate(doc), xsd.error_log.last_error
+    assert etree.QName(doc[-1]).localname == "ignoreFields"
+    header2, events2 = iter_xml_document(io.BytesIO(out.getvalue()))
+    assert "repository-x:ignoreFields" not in header2  # after the body: known once the events are read
+    assert list(events2) == events
+    assert header2["repository-x:ignoreFields"] == ignore
+
+
+def test_other_document_level_members_round_trip(xsd: etree.XMLSchema) -> None:
+    data = _doc(_OK_EVENT).replace(
+        b"</EPCISBody>", b"</EPCISBody><ex:batchNote lang='zh'>\xe6\x89\xb9\xe6\xac\xa1</ex:batchNote>"
+    )
+    assert xsd.validate(etree.fromstring(data)), xsd.error_log.last_error
+    header, events_iter = iter_xml_document(io.BytesIO(data))
+    events = list(events_iter)
+    assert header["ex:batchNote"] == {"@lang": "zh", "value": "批次"}
+    out = io.BytesIO()
+    write_xml_document(events, out, header=header)
+    assert xsd.validate(etree.fromstring(out.getvalue())), xsd.error_log.last_error
+    header2, events2 = iter_xml_document(io.BytesIO(out.getvalue()))
+    assert list(events2) == events and header2["ex:batchNote"] == header["ex:batchNote"]
 
 
 def test_namespaces_prefixes_and_document_context() -> None:

@@ -163,18 +163,22 @@ def run_job(
         )
     except Exception:
         log.exception("capture job %s failed", capture_id)
-        jobs.finish(
-            engine,
-            capture_id,
-            finished_at=capture.now_micros(),
-            success=False,
-            event_count=0,
-            stored=0,
-            duplicates=0,
-            errors=[problem_body(500, "the capture job failed inside the server; nothing was stored")],
-        )
+        _fail_job(engine, capture_id, "the capture job failed inside the server; nothing was stored")
     finally:
         path.unlink(missing_ok=True)
+
+
+def _fail_job(engine: Engine, capture_id: str, detail: str) -> None:
+    jobs.finish(
+        engine,
+        capture_id,
+        finished_at=capture.now_micros(),
+        success=False,
+        event_count=0,
+        stored=0,
+        duplicates=0,
+        errors=[problem_body(500, detail)],
+    )
 
 
 def _executor(app: FastAPI) -> ThreadPoolExecutor:
@@ -194,16 +198,7 @@ def resume_jobs(app: FastAPI) -> None:
         if path.exists():
             _executor(app).submit(run_job, engine, job["capture_id"], path, kind, job["error_behaviour"])
         else:
-            jobs.finish(
-                engine,
-                job["capture_id"],
-                finished_at=capture.now_micros(),
-                success=False,
-                event_count=0,
-                stored=0,
-                duplicates=0,
-                errors=[problem_body(500, "the server restarted and the capture document was lost; resend it")],
-            )
+            _fail_job(engine, job["capture_id"], "the server restarted and the capture document was lost; resend it")
 
 
 def _option_headers(settings: Settings, allow: str) -> dict[str, str]:

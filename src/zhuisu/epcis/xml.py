@@ -8,6 +8,8 @@ Mapping (XML binding of EPCIS 2.0 ⇄ JSON-LD binding), as in the GS1 example pa
 * CBV URNs (``urn:epcglobal:cbv:bizstep:shipping``) and CBV web URIs ⇄ bare words (``shipping``) for
   bizStep, disposition, persistentDisposition, error reason and bizTransaction/source/destination type;
   sensor ``type``/``exception`` ``gs1:Temperature`` ⇄ ``Temperature``; ``component`` ``cbv:Comp-x`` ⇄ ``x``.
+  Only words of the GS1/CBV lists become bare words: ``gs1:MT-Temperature`` ⇄ ``https://gs1.org/voc/MT-Temperature``
+  (the IRI it names), ``cbv:Comp-w`` ⇄ ``https://ref.gs1.org/cbv/Comp-w``. ``uom`` is a UN/CEFACT code on both sides.
 * Quantities and numeric sensor attributes become JSON numbers (``int`` when written as an integer),
   ``booleanValue`` a JSON boolean; times and every other value are kept as the strings given.
 * User extension elements (any namespace) ⇄ ``prefix:localName`` keys; nested elements become objects,
@@ -16,9 +18,18 @@ Mapping (XML binding of EPCIS 2.0 ⇄ JSON-LD binding), as in the GS1 example pa
   elements become ``"@name"`` / ``"@prefix:name"`` keys and the element's text then goes to ``"value"``
   (OpenEPCIS' convention for unqualified attributes; OpenEPCIS writes qualified attributes without
   ``@``, which collides with child elements, so we keep the ``@``). Mixed content is refused.
-* ``<extension>``/``<baseExtension>`` wrappers the 2.0 XSD still has become an ``"extension"`` /
-  ``"baseExtension"`` object (as OpenEPCIS does); standard fields found inside them (EPCIS 1.x
-  placement) are lifted to the event.
+* ``<extension>``/``<baseExtension>`` wrappers are flattened, as JSON-LD has no wrappers (user extensions are
+  top-level ``prefix:name`` members): namespaced elements inside an event's wrapper (the 2.0 XSD's ##other)
+  become event members, exactly like those written after it; likewise inside the ``<extension>`` of readPoint,
+  bizLocation, ilmd, errorDeclaration, sensorElement and master data. A name found inside and outside a
+  wrapper becomes a list in document order, as any repeated element. Standard fields inside them (EPCIS 1.x
+  placement) are lifted to the event. Only unqualified elements that are no standard field (the XSD's
+  ##local: future standard fields, which have no JSON-LD form) stay under an ``"extension"`` /
+  ``"baseExtension"`` object. Written back, user elements go after the standard fields, outside any
+  wrapper (valid for the 2.0 XSD): the wrapper is not preserved, the fields and values are.
+* Namespaced elements directly in the document root or ``<QueryResults>`` are document-level members
+  (``prefix:localName`` keys of the header, written back after ``<EPCISBody>``); ``<x:ignoreFields>`` of
+  the event hash vectors becomes the list of field names JSON has (``["ex:a", "ex:b"]``).
 * Namespaces of the EPCIS JSON-LD context (gs1, cbv, cbvmda …) use the standard prefix; every other
   namespace used by an event is listed in the event's own ``"@context"``.
 """
@@ -599,30 +610,37 @@ class _Reader:
             out["epcisHeader"] = hd
         self.merge_context(out)
 
-    def document_members(self, root: Any, header: Json) -> None:
+    def document_members(self, root: Any, header: Json, event_list: Any = None) -> None:
         """Namespaced elements directly in the document root or in <QueryResults> → ``prefix:local`` header members.
 
         These are the XSD's ##other wildcard of EPCISDocument/EPCISQueryDocument/QueryResults (document-level
         user extensions, top-level ``prefix:name`` members of a JSON-LD document). ``<x:ignoreFields>`` (a
         repository convention of the event hash vectors, naming fields the hash leaves out) becomes a list of
         ``prefix:local`` names, as in JSON: its child elements' names, or the names its text lists. Called when
-        the event list starts (members written before it, as the hash vectors do) and at the end of the
+        ``event_list`` starts (members written before it, as the hash vectors do) and at the end of the
         document (after it, where the XSD puts them); read elements are removed from the tree.
         """
         self.used = {}
+        # While the event list is being read, only what precedes it is complete: iterparse may already
+        # have built part of what follows, so that waits for the end of the document.
+        path = list(event_list.iterancestors()) if event_list is not None else []
         levels = [root]
         for body in root:
             if _STD_LOCAL.get(body.tag) == "EPCISBody":
                 levels += [q for q in body if _STD_LOCAL.get(q.tag) == "QueryResults"]
         for parent in levels:
-            found = [
-                c
-                for c in parent
-                if isinstance(c.tag, str)
-                and c.tag[0] == "{"
-                and _STD_LOCAL.get(c.tag) is None
-                and c.tag[1 : c.tag.index("}")] not in M.OWN_NAMESPACES
-            ]
+            found = []
+            for c in parent:
+                if any(c is a for a in path):
+                    break
+                tag = c.tag
+                if (
+                    isinstance(tag, str)
+                    and tag[0] == "{"
+                    and _STD_LOCAL.get(tag) is None
+                    and tag[1 : tag.index("}")] not in M.OWN_NAMESPACES
+                ):
+                    found.append(c)
             for c in found:
                 k = self.key(c.tag, c.prefix)
                 if k.endswith(":ignoreFields"):
@@ -798,7 +816,7 @@ def _read(source: Any) -> Iterator[Json]:
             name = _STD_LOCAL.get(tag)
             if action == "start":
                 if name == "EventList" and not header_sent:
-                    st.document_members(root, header)
+                    st.document_members(root, header, el)
                     header_sent = True
                     yield header
                 continue
@@ -890,7 +908,10 @@ def iter_xml_document(source: str | os.PathLike[str] | BinaryIO) -> tuple[Json, 
     ``vocabularyList``, the SBDH as ``sbdh:StandardBusinessDocumentHeader``), ``sender``/``receiver``/
     ``instanceIdentifier`` taken from the SBDH, ``queryName``/``subscriptionID`` for query documents;
     a body-level ``VocabularyList`` (master data documents, master data query results) is put in
-    ``header["vocabularyList"]`` once the iterator is exhausted. For a bare event ``type`` is the event
+    ``header["vocabularyList"]`` once the iterator is exhausted. Namespaced elements of the root or of
+    ``<QueryResults>`` become ``prefix:localName`` members (``<x:ignoreFields>`` a list of field names, as
+    ``prehash_string(..., ignore_fields=...)`` takes): those before the event list at once, those after it
+    (where the XSD puts them) once the iterator is exhausted. For a bare event ``type`` is the event
     type. ``events`` yields events in internal JSON-LD form, lazily, each with its own ``@context``.
 
     Raises :class:`EPCISError` (with the line number in the message) for malformed XML, unknown event
@@ -1414,7 +1435,8 @@ def write_xml_document(
 
     ``header`` takes the form :func:`iter_xml_document` returns (``@context``, ``epcisHeader`` with
     master data and/or the SBDH, ``sender``/``receiver``/``instanceIdentifier``, ``creationDate``,
-    ``queryName``/``subscriptionID``). Events are converted one at a time; an event that cannot be
+    ``queryName``/``subscriptionID``, ``prefix:localName`` document members, written after ``<EPCISBody>``).
+    Events are converted one at a time; an event that cannot be
     written raises :class:`EPCISError` naming its index and field. ``cbv_format`` is the value of the
     ``GS1-CBV-XML-Format`` header: CBV terms are written as URNs unless it is ``Always_Web_URI``.
     """
