@@ -261,3 +261,25 @@ def test_jobs_interrupted_by_a_restart_are_finished_on_start(engine: Engine, set
     assert lost["success"] is False and "resend" in lost["errors"][0]["detail"]
     assert not (spool / "kept.json").exists()
     assert stored_count(engine) == 2
+
+
+@pytest.mark.parametrize("kind", ["json", "xml"])
+def test_event_count_for_the_capture_limit(tmp_path: Any, kind: str) -> None:
+    from zhuisu.epcis.capture import count_events
+    from zhuisu.epcis.xml import write_xml_document
+
+    events = [event(i) for i in range(5)]
+    path = tmp_path / f"doc.{kind}"
+    if kind == "json":
+        path.write_bytes(document(*events))
+    else:
+        with open(path, "wb") as out:
+            write_xml_document([{**e, "@context": [CONTEXT[1]]} for e in events], out)
+    assert count_events(path, kind, 5) <= 5  # within the limit: the byte scan suffices
+    assert count_events(path, kind, 4) > 4  # over it
+    # A value that mentions eventTime inflates the byte scan, so the events are counted one by one.
+    tricky = [event(i, **{"example:sensor": {"eventTime": "2026-11-01T00:00:00Z"}}) for i in range(5)]
+    if kind == "json":
+        path.write_bytes(document(*tricky))
+        assert path.read_bytes().count(b'"eventTime"') == 10
+        assert count_events(path, "json", 5) == 5
