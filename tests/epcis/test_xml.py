@@ -1134,7 +1134,8 @@ def test_epcis_1x_extension_wrappers(xsd: etree.XMLSchema) -> None:
             "<action>ADD</action>"
             "<extension><quantityList><quantityElement><epcClass>urn:x:1</epcClass></quantityElement></quantityList>"
             "<ex:future><part>1</part></ex:future></extension>"
-            "<readPoint><id>urn:x:rp</id><extension><floor>2</floor></extension><ex:room>7</ex:room></readPoint>"
+            "<readPoint><id>urn:x:rp</id><extension note='n'><floor>2</floor></extension><ex:room>7</ex:room>"
+            "</readPoint>"
         )
     )
     assert ev["eventID"] == "urn:uuid:1"  # lifted: EPCIS 1.x kept it in baseExtension
@@ -1142,7 +1143,8 @@ def test_epcis_1x_extension_wrappers(xsd: etree.XMLSchema) -> None:
     assert ev["ex:future"] == {"part": "1"}  # a user extension: an event member, the wrapper is gone
     assert "extension" not in ev and "baseExtension" not in ev
     # An unqualified element in a ##local wrapper (a future standard field) has no JSON-LD form: kept as is.
-    assert ev["readPoint"] == {"id": "urn:x:rp", "extension": {"floor": "2"}, "ex:room": "7"}
+    # So is an attribute of the wrapper (the XSD's anyAttribute), as "@name".
+    assert ev["readPoint"] == {"id": "urn:x:rp", "extension": {"@note": "n", "floor": "2"}, "ex:room": "7"}
     el = _rewrite(ev)
     assert [etree.QName(c).localname for c in el] == [
         "eventTime",

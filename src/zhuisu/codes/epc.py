@@ -13,6 +13,7 @@ biip (see ``zhuisu.codes.gs1.company_prefix_length``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -271,52 +272,86 @@ def _is_class_pattern(uri: str) -> bool:
     return scheme in _CLASS_PATTERN_SCHEMES and body.endswith(".*") and body.count("*") == 1
 
 
-# Fast paths for the commonest captured forms (SGTIN/LGTIN/SSCC/SGLN URNs, simple Digital Links):
-# one regex match and a check digit; anything unusual falls through to the full parsers.
+# Fast paths for the commonest captured forms (SGTIN/LGTIN/SSCC/SGLN/PGLN URNs, simple Digital Links):
+# one dict lookup on the scheme, one regex match and a check digit; anything unusual (escapes, other
+# schemes, wrong lengths) falls through to the full parsers, which decide. tests/codes check the two agree.
 _SAFE = r"[A-Za-z0-9\-_.]"  # characters that need no escaping in the canonical DL and are in CSET 82
-_FAST_GTIN_URN_RE = re.compile(rf"urn:epc:(id:sgtin|class:lgtin):([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})")
-_FAST_SSCC_URN_RE = re.compile(r"urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})")
-_FAST_SGLN_URN_RE = re.compile(rf"urn:epc:id:sgln:([0-9]{{6,12}})\.([0-9]{{0,6}})\.({_SAFE}{{1,20}})")
 _FAST_DL_RE = re.compile(
     rf"https?://[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?(?::[0-9]{{1,5}})?"
     rf"/(01|00|414|417)/([0-9]{{13,18}})(?:/(21|10|254)/({_SAFE}{{1,20}}))?"
 )
 _FAST_KEY_LEN = {"01": 14, "00": 18, "414": 13, "417": 13}
 _FAST_QUALIFIER = {"01": ("21", "10"), "414": ("254",)}
+_STEM_01 = CANONICAL_STEM + "/01/"
+
+
+def _cd(digits: str) -> str:
+    """GS1 mod-10 check digit of ASCII digits (the fast paths' regexes guarantee them), as a character."""
+    b = digits.encode()
+    heavy = b[-1::-2]
+    return "0123456789"[-(sum(b) + 2 * sum(heavy) - 48 * (len(b) + 2 * len(heavy))) % 10]
+
+
+def _fast_gtin(qualifier: str) -> Callable[[re.Match[str]], str | None]:
+    def build(m: re.Match[str]) -> str | None:
+        cp, iir, tail = m.groups()
+        if len(cp) + len(iir) != 13:
+            return None
+        gtin = iir[0] + cp + iir[1:]
+        return _STEM_01 + gtin + _cd(gtin) + qualifier + tail
+
+    return build
+
+
+def _fast_sscc(m: re.Match[str]) -> str | None:
+    cp, sr = m.groups()
+    if len(cp) + len(sr) != 17:
+        return None
+    sscc = sr[0] + cp + sr[1:]
+    return CANONICAL_STEM + "/00/" + sscc + _cd(sscc)
+
+
+def _fast_sgln(m: re.Match[str]) -> str | None:
+    cp, lr, ext = m.groups()
+    if len(cp) + len(lr) != 12:
+        return None
+    gln = cp + lr
+    gln = CANONICAL_STEM + "/414/" + gln + _cd(gln)
+    return gln if ext == "0" else gln + "/254/" + ext  # TDS: extension "0" means no extension
+
+
+def _fast_pgln(m: re.Match[str]) -> str | None:
+    cp, pr = m.groups()
+    if len(cp) + len(pr) != 12:
+        return None
+    gln = cp + pr
+    return CANONICAL_STEM + "/417/" + gln + _cd(gln)
+
+
+# "id:sgtin" (what follows "urn:epc:") → (pattern of the rest, builder)
+_FAST_URN: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = {
+    "id:sgtin": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})"), _fast_gtin("/21/")),
+    "class:lgtin": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})"), _fast_gtin("/10/")),
+    "id:sscc": (re.compile(r"([0-9]{6,12})\.([0-9]{5,11})"), _fast_sscc),
+    "id:sgln": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{0,6}})\.({_SAFE}{{1,20}})"), _fast_sgln),
+    "id:pgln": (re.compile(r"([0-9]{6,12})\.([0-9]{0,6})"), _fast_pgln),
+}
 
 
 def _fast(uri: str) -> str | None:
     """Canonical id for the common simple forms, or None to take the full path."""
     if uri.startswith("urn:epc:"):
-        m = _FAST_GTIN_URN_RE.fullmatch(uri)
-        if m is not None:
-            kind, cp, iir, tail = m.groups()
-            if len(cp) + len(iir) != 13:
-                return None
-            gtin = iir[0] + cp + iir[1:]
-            q = "21" if kind == "id:sgtin" else "10"
-            return f"{CANONICAL_STEM}/01/{gtin}{gs1_check_digit(gtin)}/{q}/{tail}"
-        m = _FAST_SSCC_URN_RE.fullmatch(uri)
-        if m is not None:
-            cp, sr = m.groups()
-            if len(cp) + len(sr) != 17:
-                return None
-            sscc = sr[0] + cp + sr[1:]
-            return f"{CANONICAL_STEM}/00/{sscc}{gs1_check_digit(sscc)}"
-        m = _FAST_SGLN_URN_RE.fullmatch(uri)
-        if m is not None:
-            cp, lr, ext = m.groups()
-            if len(cp) + len(lr) != 12:
-                return None
-            gln = cp + lr
-            gln += chr(48 + gs1_check_digit(gln))
-            return f"{CANONICAL_STEM}/414/{gln}" if ext == "0" else f"{CANONICAL_STEM}/414/{gln}/254/{ext}"
-        return None
+        scheme_end = uri.find(":", uri.find(":", 8) + 1)
+        entry = _FAST_URN.get(uri[8:scheme_end])
+        if entry is None or scheme_end < 0:
+            return None
+        m = entry[0].fullmatch(uri, scheme_end + 1)
+        return None if m is None else entry[1](m)
     m = _FAST_DL_RE.fullmatch(uri)
     if m is None:
         return None
     key_ai, key, q_ai, q_value = m.groups()
-    if len(key) != _FAST_KEY_LEN[key_ai] or gs1_check_digit(key[:-1]) != ord(key[-1]) - 48:
+    if len(key) != _FAST_KEY_LEN[key_ai] or _cd(key[:-1]) != key[-1]:
         return None
     if q_ai is None:
         return f"{CANONICAL_STEM}/{key_ai}/{key}"

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -94,7 +95,12 @@ def _compile_fast(ref: str, definitions: dict[str, Any]) -> Callable[[Any], Any]
         return _compile(ref, definitions, detailed_exceptions=False)
     namespace: dict[str, Any] = {}
     exec(compile(code.replace(".format(**locals())", ""), f"<epcis schema {ref}>", "exec"), namespace)
+    _SCHEMA_PATTERNS.update(namespace.get("REGEX_PATTERNS", {}))
     return namespace[root.group(1)]  # type: ignore[no-any-return]
+
+
+# The regexes the generated code checks formats and patterns with (the pre-check below uses the same ones).
+_SCHEMA_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def _cheap_first(node: Any) -> Any:
@@ -142,7 +148,8 @@ def _branch_cost(branch: Any) -> int:
 
 _FAST_DEFS = _cheap_first(_DEFS)
 # One validator per event type: EPCIS-Document-Event dispatches on "type" with if/then, the same thing.
-_FAST = {t: _compile_fast(t, _FAST_DEFS) for t in EVENT_TYPES}
+# (``_FAST``, below, puts a structural pre-check in front of these.)
+_SCHEMA_FAST = {t: _compile_fast(t, _FAST_DEFS) for t in EVENT_TYPES}
 _FAST_EXTENDED = _compile_fast("Extended-Event", _FAST_DEFS)
 
 
@@ -189,6 +196,380 @@ _SENSOR_ELEMENT_KEYS = frozenset(_DEFS["sensorElement"]["properties"])
 _SENSOR_METADATA_KEYS = frozenset(_DEFS["sensorMetadata"]["properties"])
 _SENSOR_REPORT_KEYS = frozenset(_DEFS["sensorReport"]["properties"])
 _HEADER_KEYS = frozenset(_DEFS["epcisHeader"]["properties"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# A structural pre-check: plainly valid common events skip the generated schema code
+# ---------------------------------------------------------------------------------------------------
+# The generated code costs ~20 µs for a common event (exceptions for each failing anyOf branch, enum
+# tests as chains of comparisons). The checks below say "valid" only where the schema certainly agrees;
+# anything they do not recognise (another shape, another type, a value of another JSON type, a field
+# they do not cover) goes to the generated code, which decides. So no verdict changes, provided each
+# check is at least as strict as the schema at its place; every check names the definition it mirrors,
+# and tests compare the composite validators with the verbatim schema on thousands of variants.
+# Values must be exactly dict/list/str/int/float/Decimal/bool (no subclasses: the schema would accept
+# some, but then the generated code decides). Uniqueness (``uniqueItems``) is only claimed for strings.
+
+_Check = Callable[[Any], bool]
+
+
+def _precheck_patterns() -> dict[str, Callable[[str], Any]] | None:
+    """The generated code's own regexes, by role; None (no pre-check) if this fastjsonschema names them otherwise."""
+    roles = {
+        "uri": "uri_re_pattern",  # format "uri", used with .match
+        "date-time": "date-time_re_pattern",  # format "date-time", used with .match
+        "not-cbv": _DEFS["vocab-other-uri"]["pattern"],  # "pattern", used with .search
+        "not-gs1-voc": _DEFS["vocab-nonGS1WebVoc-uri"]["pattern"],
+        "uom": _DEFS["uom"]["pattern"],
+        "hex": _DEFS["hexBinary"]["pattern"],
+        "tz": _DEFS["Event"]["properties"]["eventTimeZoneOffset"]["pattern"],
+    }
+    if not all(name in _SCHEMA_PATTERNS for name in roles.values()):
+        return None
+    return {
+        role: (_SCHEMA_PATTERNS[name].match if role in ("uri", "date-time") else _SCHEMA_PATTERNS[name].search)
+        for role, name in roles.items()
+    }
+
+
+_PATTERNS = _precheck_patterns()
+# A subset of format "uri" (letters/digits, ':', printable ASCII without space), tried before the
+# schema's Unicode-aware regex because it is twice as fast: it may only say yes where that one says yes.
+_ASCII_URI = re.compile(r"[A-Za-z0-9]+:[!-~]+").fullmatch
+_NUMBER = (int, float, Decimal)  # JSON numbers as parsed (bool is a type of its own, so refused here)
+
+
+def _enum(definition: str) -> frozenset[str]:
+    """The string enum of a definition that is ``anyOf [<uri>, {enum: …}]`` (or a plain enum)."""
+    node = _DEFS[definition]
+    branches = node.get("anyOf", [node])
+    return frozenset(w for b in branches for w in b.get("enum", ()) if isinstance(w, str))
+
+
+def _build_precheck(patterns: dict[str, Callable[[str], Any]]) -> dict[str, Callable[[dict[str, Any]], bool]]:
+    """One pre-check per standard event type: True only when the event certainly passes the schema."""
+    schema_uri, date_time, not_cbv = patterns["uri"], patterns["date-time"], patterns["not-cbv"]
+    not_gs1_voc, uom_pattern, hex_pattern = patterns["not-gs1-voc"], patterns["uom"], patterns["hex"]
+    ascii_uri = _ASCII_URI
+    # "eventTimeZoneOffset" pattern: every string it accepts has this form, so the set is the pattern
+    zones = frozenset(
+        z
+        for z in (f"{s}{h:02d}:{m:02d}" for s in "+-" for h in range(15) for m in range(60))
+        if patterns["tz"](z) is not None
+    )
+
+    def uri(v: Any) -> bool:  # definitions uri, id, eventID, vocab-uri (format "uri")
+        return type(v) is str and (ascii_uri(v) is not None or schema_uri(v) is not None)
+
+    def uri_list(v: Any) -> bool:  # {"type": "array", "items": uri}
+        if type(v) is not list:
+            return False
+        for x in v:
+            if type(x) is not str or (ascii_uri(x) is None and schema_uri(x) is None):
+                return False
+        return True
+
+    def unique_uri_list(v: Any) -> bool:  # definition epcList (uniqueItems)
+        return uri_list(v) and len(set(v)) == len(v)
+
+    def time(v: Any) -> bool:  # definition time (format "date-time")
+        return type(v) is str and date_time(v) is not None
+
+    def zone(v: Any) -> bool:
+        return type(v) is str and v in zones
+
+    def certification(v: Any) -> bool:  # definition certificationInfo: anyOf [array of uri, uri]
+        return uri_list(v) or uri(v)
+
+    def context(v: Any) -> bool:  # definition @context: anyOf [uri, object, unique array of (uri | object)]
+        kind = type(v)
+        if kind is dict:
+            return True
+        if kind is str:
+            return uri(v)
+        if kind is not list:
+            return False
+        objects = 0
+        for x in v:
+            if type(x) is dict:
+                objects += 1  # one object at most, with string values: unique, and hashable as uniqueItems needs
+                if objects > 1 or not all(type(y) is str for y in x.values()):
+                    return False
+            elif not uri(x):
+                return False
+        texts = len(v) - objects
+        return texts < 2 or len({x for x in v if type(x) is str}) == texts
+
+    def vocabulary(definition: str, outside: Callable[[str], Any]) -> _Check:
+        words = _enum(definition)
+
+        def check(v: Any) -> bool:  # anyOf [vocab-other-uri | vocab-nonGS1WebVoc-uri, {enum: words}]
+            return type(v) is str and (v in words or (outside(v) is not None and uri(v)))
+
+        return check
+
+    biz_step, disposition = vocabulary("bizStep", not_cbv), vocabulary("disposition", not_cbv)
+    btt, sdt = vocabulary("bizTransaction-type", not_cbv), vocabulary("source-dest-type", not_cbv)
+    measurement, alert = vocabulary("measurementType", not_gs1_voc), vocabulary("sensorAlertType", not_gs1_voc)
+    component = vocabulary("component", not_cbv)
+    actions = _enum("action")
+
+    def action(v: Any) -> bool:  # definition action
+        return type(v) is str and v in actions
+
+    def quantity(q: Any) -> bool:  # definition quantityElement (additionalProperties false)
+        if type(q) is not dict or not uri(q.get("epcClass")):
+            return False
+        n = 1
+        if "quantity" in q:
+            if type(q["quantity"]) not in _NUMBER:
+                return False
+            n += 1
+        if "uom" in q:
+            u = q["uom"]
+            if type(u) is not str or uom_pattern(u) is None:
+                return False
+            n += 1
+        return len(q) == n
+
+    def quantity_list(v: Any) -> bool:  # definition quantityList
+        return type(v) is list and all(map(quantity, v))
+
+    def location(v: Any) -> bool:  # definitions readPoint, bizLocation (other members unconstrained)
+        return type(v) is dict and uri(v.get("id"))
+
+    def biz_transaction(bt: Any) -> bool:  # definition bizTransaction (additionalProperties false)
+        if type(bt) is not dict or not uri(bt.get("bizTransaction")):
+            return False
+        return len(bt) == 2 and btt(bt["type"]) if "type" in bt else len(bt) == 1
+
+    def biz_transaction_list(v: Any) -> bool:
+        return type(v) is list and all(map(biz_transaction, v))
+
+    def party_list(member: str) -> _Check:
+        def entry(sd: Any) -> bool:  # definitions source, destination (both required, nothing else)
+            return type(sd) is dict and len(sd) == 2 and sdt(sd.get("type")) and uri(sd.get(member))
+
+        return lambda v: type(v) is list and all(map(entry, v))
+
+    def members(fields: dict[str, _Check]) -> _Check:
+        def check(obj: Any) -> bool:  # an object with typed properties; other names must be URIs (propertyNames)
+            if type(obj) is not dict:
+                return False
+            for k, v in obj.items():
+                field = fields.get(k)
+                if field is None:
+                    if not uri(k):
+                        return False
+                elif not field(v):
+                    return False
+            return True
+
+        return check
+
+    def string(v: Any) -> bool:  # definition string
+        return type(v) is str
+
+    def boolean(v: Any) -> bool:  # definition boolean
+        return type(v) is bool
+
+    def hex_binary(v: Any) -> bool:  # definition hexBinary
+        return type(v) is str and hex_pattern(v) is not None
+
+    def number(v: Any) -> bool:  # definition decimal
+        return type(v) in _NUMBER
+
+    metadata = members(  # definition sensorMetadata
+        {
+            "time": time,
+            "startTime": time,
+            "endTime": time,
+            **dict.fromkeys(("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"), uri),
+        }
+    )
+    report_members = members(  # definition sensorReport
+        {
+            "type": measurement,
+            "exception": alert,
+            "time": time,
+            "component": component,
+            "stringValue": string,
+            "booleanValue": boolean,
+            "hexBinaryValue": hex_binary,
+            "uom": string,
+            **dict.fromkeys(
+                (
+                    "deviceID",
+                    "deviceMetadata",
+                    "rawData",
+                    "dataProcessingMethod",
+                    "bizRules",
+                    "microorganism",
+                    "chemicalSubstance",
+                    "coordinateReferenceSystem",
+                    "uriValue",
+                ),
+                uri,
+            ),
+            **dict.fromkeys(("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"), number),
+        }
+    )
+
+    def report(r: Any) -> bool:  # "type" is required
+        return type(r) is dict and "type" in r and report_members(r)
+
+    element_members = members({"sensorMetadata": metadata})
+
+    def sensor_element(se: Any) -> bool:  # definition sensorElement: sensorReport required, minItems 1
+        if type(se) is not dict:
+            return False
+        reports = se.get("sensorReport")
+        if type(reports) is not list or not reports or not all(map(report, reports)):
+            return False
+        return element_members({k: v for k, v in se.items() if k != "sensorReport"}) if len(se) > 1 else True
+
+    def sensor_element_list(v: Any) -> bool:
+        return type(v) is list and all(map(sensor_element, v))
+
+    def ilmd(v: Any) -> bool:  # definition ilmd: propertyNames {type: string, format: uri}
+        return type(v) is dict and all(map(uri, v))
+
+    common = {  # definition Event (plus "type", which the dispatch on the type already matched)
+        "@context": context,
+        "type": lambda v: True,
+        "eventTime": time,
+        "recordTime": time,
+        "eventTimeZoneOffset": zone,
+        "eventID": uri,
+        "certificationInfo": certification,
+    }  # errorDeclaration, persistentDisposition, …: not covered, so the generated code decides
+    where = {
+        "action": action,
+        "bizStep": biz_step,
+        "disposition": disposition,
+        "readPoint": location,
+        "bizLocation": location,
+        "bizTransactionList": biz_transaction_list,
+        "sourceList": party_list("source"),
+        "destinationList": party_list("destination"),
+        "sensorElementList": sensor_element_list,
+    }
+    fields = {
+        "ObjectEvent": {
+            **common,
+            **where,
+            "epcList": unique_uri_list,
+            "quantityList": quantity_list,
+            "ilmd": ilmd,
+        },
+        "AggregationEvent": {
+            **common,
+            **where,
+            "parentID": uri,
+            "childEPCs": uri_list,
+            "childQuantityList": quantity_list,
+        },
+        "TransactionEvent": {
+            **common,
+            **where,
+            "parentID": uri,
+            "epcList": uri_list,
+            "quantityList": quantity_list,
+        },
+        "TransformationEvent": {
+            **common,
+            **{k: c for k, c in where.items() if k != "action"},
+            "inputEPCList": unique_uri_list,
+            "inputQuantityList": quantity_list,
+            "outputEPCList": unique_uri_list,
+            "outputQuantityList": quantity_list,
+            "transformationID": uri,
+            "ilmd": ilmd,
+        },
+        "AssociationEvent": {
+            **common,
+            **where,
+            "parentID": uri,
+            "childEPCs": uri_list,
+            "childQuantityList": quantity_list,
+        },
+    }
+    for etype, table in fields.items():  # a field the type does not allow would make its check meaningless
+        if not table.keys() <= _EVENT_KEYS[etype]:
+            raise RuntimeError(f"pre-check of {etype} covers fields the schema does not allow: {table.keys()}")
+
+    def full(v: Any) -> bool:  # minItems 1
+        return type(v) is list and len(v) > 0
+
+    # The rest of each type's schema: required fields and its anyOf rules, on fields already checked.
+    def object_rule(e: dict[str, Any]) -> bool:
+        return (
+            "epcList" in e
+            or full(e.get("quantityList"))
+            or (full(e.get("sensorElementList")) and "readPoint" in e)
+        ) and ("ilmd" not in e or e["action"] == "ADD")
+
+    def children_rule(e: dict[str, Any]) -> bool:  # AggregationEvent, AssociationEvent
+        return full(e.get("childEPCs")) or full(e.get("childQuantityList")) or e["action"] == "DELETE"
+
+    def transaction_rule(e: dict[str, Any]) -> bool:
+        return full(e.get("bizTransactionList")) and (
+            "epcList" in e or full(e.get("quantityList")) or e["action"] == "DELETE"
+        )
+
+    def transformation_rule(e: dict[str, Any]) -> bool:
+        inputs = full(e.get("inputEPCList")) or full(e.get("inputQuantityList"))
+        outputs = full(e.get("outputEPCList")) or full(e.get("outputQuantityList"))
+        return (inputs and outputs) or ((inputs or outputs) and "transformationID" in e)
+
+    rules: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], bool]]] = {
+        "ObjectEvent": (("action",), object_rule),
+        "AggregationEvent": (("action",), children_rule),
+        "TransactionEvent": (("action", "bizTransactionList"), transaction_rule),
+        "TransformationEvent": ((), transformation_rule),
+        "AssociationEvent": (("action", "parentID"), children_rule),
+    }
+
+    def precheck(table: dict[str, _Check], required: tuple[str, ...], rule: Callable[[dict[str, Any]], bool]) -> Any:
+        needed = ("eventTime", "eventTimeZoneOffset", *required)
+
+        def plainly_valid(e: dict[str, Any]) -> bool:
+            for key, value in e.items():
+                check = table.get(key)
+                if check is None:
+                    if not uri(key):  # an extension field: the schema only asks for a URI as its name
+                        return False
+                elif not check(value):
+                    return False
+            for key in needed:
+                if key not in e:
+                    return False
+            return rule(e)
+
+        return plainly_valid
+
+    return {t: precheck(fields[t], *rules[t]) for t in EVENT_TYPES}
+
+
+_PRECHECK = _build_precheck(_PATTERNS) if _PATTERNS is not None else {}
+
+
+def _with_precheck(etype: str) -> Callable[[Any], Any]:
+    """The schema validator of one event type, skipped when the pre-check finds the event plainly valid."""
+    schema = _SCHEMA_FAST[etype]
+    plainly_valid = _PRECHECK.get(etype)
+    if plainly_valid is None:
+        return schema
+
+    def validate(event: Any) -> Any:
+        if type(event) is dict and plainly_valid(event):
+            return event
+        return schema(event)
+
+    return validate
+
+
+_FAST = {t: _with_precheck(t) for t in EVENT_TYPES}
 
 
 def _standard_prefixes() -> frozenset[str]:
