@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 import typer
@@ -95,17 +95,21 @@ def db_current(db: DbOption = DEFAULT_DB) -> None:
     typer.echo(f"{rev or '(empty)'} (newest: {head_revision()})")
 
 
+def _kind_of(path: Path) -> Literal["json", "xml"]:
+    """XML or JSON-LD, by the first character of the document (the suffix may lie)."""
+    with open(path, "rb") as fh:
+        head = fh.read(256).lstrip()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    return "xml" if head.startswith(b"<") else "json"
+
+
 def _document_events(path: Path) -> Any:
     from zhuisu.epcis.capture import open_document
 
-    kind = "xml" if path.suffix.lower() == ".xml" else "json"
     stream = open(path, "rb")  # noqa: SIM115 - handed to the caller, who closes it
     try:
-        head = stream.read(64).lstrip()
-        stream.seek(0)
-        if head.startswith(b"<"):
-            kind = "xml"
-        return stream, open_document(stream, kind)  # type: ignore[arg-type]
+        return stream, open_document(stream, _kind_of(path))
     except Exception:
         stream.close()
         raise
@@ -149,7 +153,7 @@ def epcis_validate(
     for path in files:
         problems: list[Problem] = []
         try:
-            if path.suffix.lower() == ".xml" or path.read_bytes()[:64].lstrip().startswith(b"<"):
+            if _kind_of(path) == "xml":
                 from zhuisu.epcis.validate import validate_xml_stream
 
                 with open(path, "rb") as fh:
@@ -184,29 +188,25 @@ def epcis_capture(
     """Capture documents straight into a database (same validation and rules as POST /epcis/capture)."""
     from rich.progress import Progress
 
-    from zhuisu.epcis.capture import capture_events
-    from zhuisu.epcis.problems import EPCISError
+    from zhuisu.epcis.capture import capture_file
 
     engine = _engine(db)
     status = 0
     with Progress(console=err, transient=True, disable=json_out) as progress:
         for path in files:
-            task = progress.add_task(f"capturing {path.name}", total=None)
-            try:
-                stream, (_header, events) = _document_events(path)
-            except (OSError, EPCISError) as exc:
-                _report_unreadable(path, exc)
+            if not path.is_file():
+                err.print(f"{path}: cannot read: no such file")
                 status = 1
                 continue
-
-            def counted(evts: Any, task: Any = task) -> Any:
-                for n, e in enumerate(evts, 1):
-                    if n % 1000 == 0:
-                        progress.update(task, completed=n)
-                    yield e
-
-            with stream:
-                result = capture_events(engine, counted(events), behaviour="proceed" if proceed else "rollback")
+            kind = _kind_of(path)
+            task = progress.add_task(f"capturing {path.name}", total=None)
+            result = capture_file(
+                engine,
+                path,
+                kind,
+                behaviour="proceed" if proceed else "rollback",
+                progress=lambda n, task=task: progress.update(task, completed=n),  # type: ignore[misc]
+            )
             progress.remove_task(task)
             summary = {
                 "file": str(path),
@@ -233,16 +233,6 @@ def epcis_capture(
                     typer.echo(f"  {p}")
             status |= 0 if result.success else 1
     raise typer.Exit(status)
-
-
-def _report_unreadable(path: Path, exc: Exception) -> None:
-    from zhuisu.epcis.problems import EPCISError
-
-    if isinstance(exc, EPCISError):
-        for p in exc.problems:
-            err.print(f"{path}: {p}", highlight=False)
-    else:
-        err.print(f"{path}: cannot read: {exc}")
 
 
 @demo_app.command("load")

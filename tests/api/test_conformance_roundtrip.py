@@ -162,7 +162,7 @@ def xml_docs() -> list[Path]:
 def test_xml_document_captures_and_queries_back_equal_in_both_syntaxes(
     path: Path, client: TestClient, engine: Engine
 ) -> None:
-    header, events = xml.iter_xml_document(io.BytesIO(path.read_bytes()))
+    _header, events = xml.iter_xml_document(io.BytesIO(path.read_bytes()))
     captured = list(events)
     job = capture(client, path.read_bytes(), "application/xml")
     if rel(path) in REFUSED_VALID:

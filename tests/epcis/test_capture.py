@@ -1,7 +1,8 @@
-"""The capture pipeline as a library: large captures go through worker processes, in document order."""
+"""The capture pipeline as a library: large documents go through worker processes, in document order."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -39,31 +40,59 @@ def count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(epcis_event)).scalar_one())
 
 
+N = 3 * capture.CHUNK + 150  # more than one round of chunks for two workers, the last one partial
+BAD = N - 100
+
+
 @pytest.fixture
-def many() -> list[dict[str, Any]]:
-    # More than two chunks, so the worker processes prepare them and the writer reorders nothing.
-    n = 2 * capture.CHUNK + 150
-    events = [event(i) for i in range(n)]
-    events[n - 100]["disposition"] = "in_trnasit"
-    return events
+def many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A document the worker processes prepare (the size threshold lowered to take it)."""
+    monkeypatch.setattr(capture, "PARALLEL_BYTES", 0)
+    events = [event(i) for i in range(N)]
+    events[BAD]["disposition"] = "in_trnasit"
+    path = tmp_path / "many.jsonld"
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", CONTEXT],
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2026-11-22T00:00:00Z",
+                "epcisBody": {"eventList": events},
+            }
+        )
+    )
+    return path
 
 
-def test_large_capture_in_workers_refuses_whole_and_names_the_bad_event(engine: Engine, many: list) -> None:
+def test_large_capture_in_workers_refuses_whole_and_names_the_bad_event(engine: Engine, many: Path) -> None:
     assert capture.capture_workers() > 0
-    result = capture.capture_events(engine, many)
+    result = capture.capture_file(engine, many, "json")
     assert not result.success and result.rolled_back
-    assert [(p.index, p.path) for p in result.problems] == [(len(many) - 100, "/disposition")]
+    assert [(p.index, p.path) for p in result.problems] == [(BAD, "/disposition")]
     assert count(engine) == 0
 
 
-def test_large_capture_in_workers_proceeds_in_document_order(engine: Engine, many: list) -> None:
-    result = capture.capture_events(engine, many, behaviour="proceed")
-    assert result.event_count == len(many) and result.stored == len(many) - 1
+def test_large_capture_in_workers_proceeds_in_document_order(engine: Engine, many: Path) -> None:
+    result = capture.capture_file(engine, many, "json", behaviour="proceed")
+    assert result.event_count == N and result.stored == N - 1
     numbers = [int(orjson.loads(body)["example:n"]) for body in stored_ids(engine)]
-    assert numbers == [i for i in range(len(many)) if i != len(many) - 100]
+    assert numbers == [i for i in range(N) if i != BAD]
 
 
-def test_capture_without_worker_processes(engine: Engine, many: list, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ZHUISU_CAPTURE_WORKERS", "0")
-    result = capture.capture_events(engine, many, behaviour="proceed")
-    assert result.stored == len(many) - 1
+@pytest.mark.parametrize("workers", ["0", "1", "3"])
+def test_any_number_of_workers_gives_the_same_result(
+    engine: Engine, many: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    monkeypatch.setenv("ZHUISU_CAPTURE_WORKERS", workers)
+    result = capture.capture_file(engine, many, "json", behaviour="proceed")
+    assert result.stored == N - 1 and [p.index for p in result.problems] == [BAD]
+
+
+def test_a_document_broken_midway_stores_nothing(engine: Engine, many: Path) -> None:
+    data = many.read_bytes()
+    many.write_bytes(data[: len(data) * 2 // 3])  # cut off inside the event list
+    result = capture.capture_file(engine, many, "json", behaviour="proceed")
+    assert not result.success and result.rolled_back
+    assert "well-formed JSON" in result.problems[-1].message
+    assert count(engine) == 0

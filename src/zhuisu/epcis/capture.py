@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import sys
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -95,15 +94,13 @@ def prepare_event(
         return [Problem(index, "/", f"cannot index the event: {exc}")]
 
 
-def _prepare_chunk(
-    start: int, chunk: list[dict[str, Any]], record_time: int, record_text: str
-) -> list[IndexedEvent | list[Problem]]:
-    return [prepare_event(e, start + k, record_time, record_text) for k, e in enumerate(chunk)]
-
-
 CHUNK = 500
-_pool: ProcessPoolExecutor | None = None
-_pool_guard = threading.Lock()
+# Documents larger than this are validated and hashed by worker processes.
+PARALLEL_BYTES = 2 * 1024 * 1024
+# forkserver, not fork: the server process has threads, and a forked copy of their locks can hang; the
+# fork server preloads this module, so starting a worker costs milliseconds, not an interpreter start.
+_mp = get_context("forkserver")
+_mp.set_forkserver_preload(["zhuisu.epcis.capture"])
 
 
 def capture_workers() -> int:
@@ -112,44 +109,85 @@ def capture_workers() -> int:
     return int(raw) if raw and raw.isdigit() else (os.cpu_count() or 1)
 
 
-def _worker_pool() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_guard:
-        if _pool is None:
-            # spawn, not fork: the server process has threads, and a forked copy of their locks can hang.
-            _pool = ProcessPoolExecutor(max_workers=capture_workers(), mp_context=get_context("spawn"))
-        return _pool
-
-
 def _prepared(
     events: Iterable[dict[str, Any]], record_time: int, record_text: str
 ) -> Iterator[tuple[int, IndexedEvent | list[Problem]]]:
-    """(index, prepared event or problems) in document order.
+    """(index, prepared event or problems) in document order, prepared in this process."""
+    for i, event in enumerate(events):
+        yield i, prepare_event(event, i, record_time, record_text)
 
-    Small captures are prepared here; large ones in worker processes, a few chunks ahead of the writer,
-    so the database writes of one chunk overlap the validation and hashing of the next ones (memory
-    stays bounded: at most ``2 × workers`` chunks are in flight).
+
+def _file_worker(
+    path: str, kind: Literal["json", "xml"], worker: int, workers: int, record_time: int, record_text: str, out: Any
+) -> None:
+    """Read the whole document; prepare every ``workers``-th chunk of events, starting at chunk ``worker``."""
+    try:
+        with open(path, "rb") as stream:
+            _header, events = open_document(stream, kind)
+            chunk: list[tuple[int, IndexedEvent | list[Problem]]] = []
+            for i, event in enumerate(events):
+                if (i // CHUNK) % workers != worker:
+                    continue
+                chunk.append((i, prepare_event(event, i, record_time, record_text)))
+                if len(chunk) == CHUNK:
+                    out.put(("chunk", chunk))
+                    chunk = []
+            if chunk:
+                out.put(("chunk", chunk))
+        out.put(("end", None))
+    except EPCISError as err:
+        out.put(("error", err.problems))
+    except BaseException as exc:  # reported to the writer, which fails the capture with it
+        out.put(("crash", f"{exc.__class__.__name__}: {exc}"))
+
+
+def _prepared_in_workers(
+    path: str | Path, kind: Literal["json", "xml"], workers: int, record_time: int, record_text: str
+) -> Iterator[tuple[int, IndexedEvent | list[Problem]]]:
+    """(index, prepared event or problems) in document order, prepared by ``workers`` processes.
+
+    Each worker reads the document itself (parsing is cheap next to validation and hashing, and so the
+    events never cross a process boundary) and prepares its share of chunks, chunk c by worker c mod n;
+    the writer takes the chunks back in turn, so the database writes overlap the preparing. Queues hold
+    two chunks per worker: memory does not grow with the document.
     """
-    it = iter(events)
-    first = list(itertools.islice(it, CHUNK))
-    if len(first) < CHUNK or capture_workers() == 0:
-        for k, event in enumerate(first):
-            yield k, prepare_event(event, k, record_time, record_text)
-        for k, event in enumerate(it, len(first)):
-            yield k, prepare_event(event, k, record_time, record_text)
-        return
-    pool = _worker_pool()
-    in_flight: deque[tuple[int, Future[list[IndexedEvent | list[Problem]]]]] = deque()
-    start = 0
-    chunk = first
-    while chunk or in_flight:
-        while chunk and len(in_flight) < 2 * capture_workers():
-            in_flight.append((start, pool.submit(_prepare_chunk, start, chunk, record_time, record_text)))
-            start += len(chunk)
-            chunk = list(itertools.islice(it, CHUNK))
-        chunk_start, future = in_flight.popleft()
-        for k, item in enumerate(future.result(), chunk_start):
-            yield k, item
+    queues = [_mp.Queue(maxsize=2) for _ in range(workers)]
+    procs = [
+        _mp.Process(
+            target=_file_worker,
+            args=(str(path), kind, k, workers, record_time, record_text, queues[k]),
+            daemon=True,
+        )
+        for k in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        for c in itertools.count():
+            k = c % workers
+            while True:
+                try:
+                    what, payload = queues[k].get(timeout=5)
+                    break
+                except queue.Empty:
+                    if not procs[k].is_alive():
+                        raise RuntimeError(f"capture worker {k} stopped (exit code {procs[k].exitcode})") from None
+            if what == "end":
+                return
+            if what == "error":
+                raise EPCISError(payload)
+            if what == "crash":
+                raise RuntimeError(f"capture worker {k} failed: {payload}")
+            yield from payload
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+        for q in queues:
+            q.close()
+            q.cancel_join_thread()
 
 
 _sqlite_locks: dict[int, threading.Lock] = {}
@@ -192,10 +230,36 @@ def capture_events(
     ``refused`` holds problems found before (XSD validation of an XML document), by event index: those
     events are reported with them and not stored.
     """
-    result = CaptureResult()
-    capture_id = capture_id or uuid.uuid4().hex
     record_time = now_micros()
     record_text = iso_millis(record_time)
+    return _store(
+        engine,
+        _prepared(events, record_time, record_text),
+        behaviour=behaviour,
+        capture_id=capture_id,
+        source=source,
+        collect_ids=collect_ids,
+        refused=refused,
+    )
+
+
+def _store(
+    engine: Engine,
+    prepared: Iterator[tuple[int, IndexedEvent | list[Problem]]],
+    *,
+    behaviour: ErrorBehaviour,
+    capture_id: str | None,
+    source: str | None,
+    collect_ids: bool = False,
+    refused: Mapping[int, list[Problem]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CaptureResult:
+    """Write prepared events in batches inside one transaction, then append them to the ledger.
+
+    ``progress`` is told the number of events read so far, after each batch.
+    """
+    result = CaptureResult()
+    capture_id = capture_id or uuid.uuid4().hex
     lock = _writer_lock(engine)
     if lock:
         lock.acquire()
@@ -234,16 +298,18 @@ def capture_events(
                         seq_range[1] = max(seq_range[1], outcome.stored[-1][0])
                     batch.clear()
                     indexes.clear()
+                    if progress:
+                        progress(result.event_count)
 
-                for i, prepared in _prepared(events, record_time, record_text):
+                for i, item in prepared:
                     result.event_count += 1
                     if refused and i in refused:
                         result.add_problems(refused[i])
                         continue
-                    if isinstance(prepared, list):
-                        result.add_problems(prepared)
+                    if isinstance(item, list):
+                        result.add_problems(item)
                         continue
-                    batch.append(prepared)
+                    batch.append(item)
                     indexes.append(i)
                     if len(batch) >= BATCH_SIZE:
                         flush()
@@ -304,6 +370,7 @@ def capture_file(
     behaviour: ErrorBehaviour = "rollback",
     capture_id: str | None = None,
     source: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> CaptureResult:
     """Capture a whole document from a file, streaming (memory does not grow with its size).
 
@@ -326,6 +393,19 @@ def capture_file(
             result.add_problems(document_problems)
             result.add_problems(p for ps in refused.values() for p in ps)
             return result
+    workers = capture_workers()
+    if workers and os.path.getsize(path) > PARALLEL_BYTES:
+        record_time = now_micros()
+        prepared = _prepared_in_workers(path, kind, workers, record_time, iso_millis(record_time))
+        return _store(
+            engine,
+            prepared,
+            behaviour=behaviour,
+            capture_id=capture_id,
+            source=source,
+            refused=refused,
+            progress=progress,
+        )
     with open(path, "rb") as stream:
         try:
             _header, events = open_document(stream, kind)
@@ -333,8 +413,15 @@ def capture_file(
             result = CaptureResult()
             result.add_problems(err.problems)
             return result
-        return capture_events(
-            engine, events, behaviour=behaviour, capture_id=capture_id, source=source, refused=refused
+        record_time = now_micros()
+        return _store(
+            engine,
+            _prepared(events, record_time, iso_millis(record_time)),
+            behaviour=behaviour,
+            capture_id=capture_id,
+            source=source,
+            refused=refused,
+            progress=progress,
         )
 
 
