@@ -13,6 +13,7 @@ from starlette.responses import Response
 from zhuisu import __version__
 from zhuisu.api import epcis_capture, epcis_query, ledger, problems
 from zhuisu.config import Settings
+from zhuisu.epcis import capture
 from zhuisu.store.db import open_store
 
 EPCIS_VERSION = "2.0.0"
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
         ledger.get_signer(app.state)  # the signing key exists from the first start
+        capture.warm_up()
         epcis_capture.resume_jobs(app)
         yield
         epcis_capture.shutdown(app)

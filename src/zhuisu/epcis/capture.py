@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -30,6 +30,7 @@ from zhuisu.epcis.index import IndexedEvent, index_event
 from zhuisu.epcis.problems import EPCISError, Problem
 from zhuisu.epcis.validate import validate_event
 from zhuisu.store import events as event_store
+from zhuisu.store import ledger
 from zhuisu.store.db import for_writing
 
 ErrorBehaviour = Literal["rollback", "proceed"]
@@ -101,6 +102,12 @@ PARALLEL_BYTES = 2 * 1024 * 1024
 # fork server preloads this module, so starting a worker costs milliseconds, not an interpreter start.
 _mp = get_context("forkserver")
 _mp.set_forkserver_preload(["zhuisu.epcis.capture"])
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports the capture code once), not on the first large capture."""
+    if capture_workers():
+        threading.Thread(target=forkserver.ensure_running, name="forkserver-warm-up", daemon=True).start()
 
 
 def capture_workers() -> int:
@@ -205,12 +212,11 @@ def _writer_lock(engine: Engine) -> threading.Lock | None:
 def _append_to_ledger(conn: Any, capture_id: str, first_seq: int, last_seq: int) -> None:
     """Append this capture's stored events to the ledger, in seq order, just before commit.
 
-    Once per capture rather than per batch: the ledger lock (a row lock on PostgreSQL) is then held
-    only for the append itself, so concurrent captures neither queue behind a long one nor deadlock
-    on each other's new events. The events are read back in chunks, so memory stays bounded.
+    On PostgreSQL once per capture rather than per batch: the ledger lock (a row lock) is then held only
+    for the append itself, so concurrent captures neither queue behind a long one nor deadlock on each
+    other's new events. The events are read back in chunks, so memory stays bounded. (SQLite has one
+    writer at a time anyway: there each batch is appended as it is written, see ``_store``.)
     """
-    from zhuisu.store import ledger
-
     for chunk in event_store.stored_hashes(conn, capture_id, first_seq, last_seq):
         ledger.append_leaves(conn, chunk)
 
@@ -270,6 +276,7 @@ def _store(
                 batch: list[IndexedEvent] = []
                 indexes: list[int] = []
                 seq_range = [sys.maxsize, -1]  # first and last seq this capture stored
+                append_now = engine.dialect.name == "sqlite"
 
                 def flush() -> None:
                     if not batch:
@@ -293,7 +300,9 @@ def _store(
                         )
                         for row, taken in outcome.conflicts
                     )
-                    if outcome.stored:
+                    if outcome.stored and append_now:
+                        ledger.append_leaves(conn, [(seq, row.hash_bytes) for seq, row in outcome.stored])
+                    elif outcome.stored:
                         seq_range[0] = min(seq_range[0], outcome.stored[0][0])
                         seq_range[1] = max(seq_range[1], outcome.stored[-1][0])
                     batch.clear()
