@@ -13,7 +13,6 @@ biip (see ``zhuisu.codes.gs1.company_prefix_length``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -273,8 +272,8 @@ def _is_class_pattern(uri: str) -> bool:
 
 
 # Fast paths for the commonest captured forms (SGTIN/LGTIN/SSCC/SGLN/PGLN URNs, simple Digital Links):
-# one dict lookup on the scheme, one regex match and a check digit; anything unusual (escapes, other
-# schemes, wrong lengths) falls through to the full parsers, which decide. tests/codes check the two agree.
+# one regex match and a check digit; anything unusual (escapes, other schemes, wrong lengths) falls
+# through to the full parsers, which decide. tests/codes/test_epc_fast_paths.py checks the two agree.
 _SAFE = r"[A-Za-z0-9\-_.]"  # characters that need no escaping in the canonical DL and are in CSET 82
 _FAST_DL_RE = re.compile(
     rf"https?://[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?(?::[0-9]{{1,5}})?"
@@ -292,61 +291,50 @@ def _cd(digits: str) -> str:
     return "0123456789"[-(sum(b) + 2 * sum(heavy) - 48 * (len(b) + 2 * len(heavy))) % 10]
 
 
-def _fast_gtin(qualifier: str) -> Callable[[re.Match[str]], str | None]:
-    def build(m: re.Match[str]) -> str | None:
-        cp, iir, tail = m.groups()
-        if len(cp) + len(iir) != 13:
+# One regex for the simple URN forms; the group that matched says which (and so the scheme).
+_FAST_URN_RE = re.compile(
+    rf"urn:epc:(?:(id:sgtin|class:lgtin):([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})"
+    r"|id:sscc:([0-9]{6,12})\.([0-9]{5,11})"
+    rf"|id:sgln:([0-9]{{6,12}})\.([0-9]{{0,6}})\.({_SAFE}{{1,20}})"
+    r"|id:pgln:([0-9]{6,12})\.([0-9]{0,6}))"
+)
+
+
+def _fast_urn(uri: str) -> str | None:
+    m = _FAST_URN_RE.fullmatch(uri)
+    if m is None:
+        return None
+    kind, cp, ref, tail, sscc_cp, sscc_ref, sgln_cp, sgln_ref, ext, pgln_cp, pgln_ref = m.groups()
+    if kind is not None:  # SGTIN (AI 21 serial) or LGTIN (AI 10 lot)
+        if len(cp) + len(ref) != 13:
             return None
-        gtin = iir[0] + cp + iir[1:]
-        return _STEM_01 + gtin + _cd(gtin) + qualifier + tail
-
-    return build
-
-
-def _fast_sscc(m: re.Match[str]) -> str | None:
-    cp, sr = m.groups()
-    if len(cp) + len(sr) != 17:
+        gtin = ref[0] + cp + ref[1:]
+        b = gtin.encode()  # _cd(gtin), inline: 13 digits, 7 of weight 3 (from index 0)
+        cd = "0123456789"[(1296 - sum(b) - 2 * sum(b[::2])) % 10]
+        return f"{_STEM_01}{gtin}{cd}{'/21/' if kind == 'id:sgtin' else '/10/'}{tail}"
+    if sscc_cp is not None:
+        if len(sscc_cp) + len(sscc_ref) != 17:
+            return None
+        sscc = sscc_ref[0] + sscc_cp + sscc_ref[1:]
+        return f"{CANONICAL_STEM}/00/{sscc}{_cd(sscc)}"
+    if sgln_cp is not None:
+        if len(sgln_cp) + len(sgln_ref) != 12:
+            return None
+        gln = sgln_cp + sgln_ref
+        gln = f"{CANONICAL_STEM}/414/{gln}{_cd(gln)}"
+        return gln if ext == "0" else f"{gln}/254/{ext}"  # TDS: extension "0" means no extension
+    if len(pgln_cp) + len(pgln_ref) != 12:
         return None
-    sscc = sr[0] + cp + sr[1:]
-    return CANONICAL_STEM + "/00/" + sscc + _cd(sscc)
-
-
-def _fast_sgln(m: re.Match[str]) -> str | None:
-    cp, lr, ext = m.groups()
-    if len(cp) + len(lr) != 12:
-        return None
-    gln = cp + lr
-    gln = CANONICAL_STEM + "/414/" + gln + _cd(gln)
-    return gln if ext == "0" else gln + "/254/" + ext  # TDS: extension "0" means no extension
-
-
-def _fast_pgln(m: re.Match[str]) -> str | None:
-    cp, pr = m.groups()
-    if len(cp) + len(pr) != 12:
-        return None
-    gln = cp + pr
-    return CANONICAL_STEM + "/417/" + gln + _cd(gln)
-
-
-# "id:sgtin" (what follows "urn:epc:") → (pattern of the rest, builder)
-_FAST_URN: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = {
-    "id:sgtin": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})"), _fast_gtin("/21/")),
-    "class:lgtin": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{1,7}})\.({_SAFE}{{1,20}})"), _fast_gtin("/10/")),
-    "id:sscc": (re.compile(r"([0-9]{6,12})\.([0-9]{5,11})"), _fast_sscc),
-    "id:sgln": (re.compile(rf"([0-9]{{6,12}})\.([0-9]{{0,6}})\.({_SAFE}{{1,20}})"), _fast_sgln),
-    "id:pgln": (re.compile(r"([0-9]{6,12})\.([0-9]{0,6})"), _fast_pgln),
-}
+    gln = pgln_cp + pgln_ref
+    return f"{CANONICAL_STEM}/417/{gln}{_cd(gln)}"
 
 
 def _fast(uri: str) -> str | None:
     """Canonical id for the common simple forms, or None to take the full path."""
-    if uri.startswith("urn:epc:"):
-        scheme_end = uri.find(":", uri.find(":", 8) + 1)
-        entry = _FAST_URN.get(uri[8:scheme_end])
-        if entry is None or scheme_end < 0:
-            return None
-        m = entry[0].fullmatch(uri, scheme_end + 1)
-        return None if m is None else entry[1](m)
+    return _fast_urn(uri) if uri.startswith("urn:epc:") else _fast_dl(uri)
+
+
+def _fast_dl(uri: str) -> str | None:
     m = _FAST_DL_RE.fullmatch(uri)
     if m is None:
         return None
@@ -365,13 +353,16 @@ def _fast(uri: str) -> str | None:
 @lru_cache(maxsize=65536)
 def canonical_id(uri: str) -> str:
     """The canonical identifier the store indexes (see module docstring); raises IdentifierError."""
-    fast = _fast(uri)
-    if fast is not None:
-        return fast
     if uri.startswith("urn:epc:"):
+        fast = _fast_urn(uri)
+        if fast is not None:
+            return fast
         if not _gs1_epc_kind(uri):
             return uri
         return parse_epc_uri(uri).canonical()
+    fast = _fast_dl(uri)
+    if fast is not None:
+        return fast
     if uri.startswith(("http", "HTTP")):
         if not looks_like_digital_link(uri):
             return uri

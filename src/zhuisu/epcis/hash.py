@@ -30,6 +30,9 @@ Canonical form, in short:
   ``<prefix>:ignoreFields`` (a repository convention the reference vectors use).
 
 Values go through memo tables (identifiers, words and times repeat across events), bounded in size.
+The common shapes (text values, plain quantity elements and typed entries, the usual timestamp and EPC
+URN forms) take shortcuts next to the general code; tests/epcis/test_hash_fast_paths.py checks that
+both compute the same.
 
 Identifier normalisation is done here (small and table-driven) rather than with
 ``zhuisu.codes.epc``: the hash needs the exact, slightly idiosyncratic canonical form of the CBV
@@ -232,6 +235,9 @@ def _numeric(text: str) -> str | None:
 # TDS URN characters: plain ones first (most serials have no escapes), then the allowed %-escapes
 _SER = r"(?:[!')(*+,.0-9:;=A-Za-z_-]|%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa])"
 _CPREF = r"(?:[0-9A-Z-]|%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa])"
+# _SER for text without '%': only its first branch can match, so the same language and the same groups,
+# and a character class is matched several times faster than an alternation
+_SER_PLAIN = r"[!')(*+,.0-9:;=A-Za-z_-]"
 _PCT = str.maketrans({"!": "%21", "(": "%28", ")": "%29", "*": "%2A", "+": "%2B", ",": "%2C", ":": "%3A"})
 
 
@@ -246,10 +252,17 @@ def _units(s: str) -> int:
 
 
 def _cd(digits: str) -> str:
-    """GS1 mod-10 check digit (weights 3, 1, 3 … from the right; byte sums run in C)."""
+    """GS1 mod-10 check digit (weights 3, 1, 3 … from the right; byte sums run in C).
+
+    The weighted sum is the digit sum plus twice the digits of weight 3; the ASCII offsets (48 per
+    digit, 3 × 48 per digit of weight 3) come from a table by length.
+    """
     b = digits.encode("ascii")
-    odd, even = b[-1::-2], b[-2::-2]
-    return "0123456789"[-(3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)) % 10]
+    n = len(b)
+    return "0123456789"[(_CD_OFFSET[n] - sum(b) - 2 * sum(b[(n - 1) % 2 :: 2])) % 10]
+
+
+_CD_OFFSET = [48 * (n + 2 * ((n + 1) // 2)) for n in range(64)]
 
 
 def _gtin(cp: str, ref: str) -> str:
@@ -356,8 +369,9 @@ def _b_gtin_class(g: tuple[str, ...]) -> str | None:
 
 
 _CP = r"([0-9]{6,12})\."
-_EPC_TABLE: dict[str, tuple[re.Pattern[str], _EpcBuilder]] = {
-    prefix: (re.compile(pattern), builder)
+# prefix -> (pattern, the same for text without '%', builder)
+_EPC_TABLE: dict[str, tuple[re.Pattern[str], re.Pattern[str], _EpcBuilder]] = {
+    prefix: (re.compile(pattern), re.compile(pattern.replace(_SER, _SER_PLAIN)), builder)
     for prefix, pattern, builder in (
         ("urn:epc:id:sgtin:", _CP + rf"([0-9]{{1,7}})\.({_SER}{{1,20}})", _b_sgtin),
         ("urn:epc:id:sscc:", _CP + r"([0-9]{5,11})", _b_sscc),
@@ -386,15 +400,95 @@ _EPC_TABLE: dict[str, tuple[re.Pattern[str], _EpcBuilder]] = {
 }
 
 
+# The commonest schemes, built directly: "https://id.gs1.org/" + what the table's builder gives, or None
+# where it gives None (tests/epcis/test_hash_fast_paths.py compares them).
+_CommonBuilder = Callable[[tuple[str, ...]], "str | None"]
+
+
+def _c_gtin(qualifier: str) -> _CommonBuilder:
+    def build(g: tuple[str, ...]) -> str | None:  # SGTIN, LGTIN: _b_sgtin, _b_lgtin
+        cp, ref, tail = g
+        if len(cp) + len(ref) != 13:
+            return None
+        raw = ref[0] + cp + ref[1:]
+        b = raw.encode()  # _cd(raw), inline: 13 digits, 7 of weight 3 (from index 0)
+        cd = "0123456789"[(1296 - sum(b) - 2 * sum(b[::2])) % 10]
+        return f"https://id.gs1.org/01/{raw}{cd}{qualifier}{tail if tail.isalnum() else tail.translate(_PCT)}"
+
+    return build
+
+
+def _c_sscc(g: tuple[str, ...]) -> str | None:  # _b_sscc
+    cp, ref = g
+    if len(cp) + len(ref) != 17:
+        return None
+    raw = ref[0] + cp + ref[1:]
+    return f"https://id.gs1.org/00/{raw}{_cd(raw)}"
+
+
+def _c_sgln(g: tuple[str, ...]) -> str | None:  # _b_sgln
+    cp, ref, ext = g
+    if len(cp) + len(ref) != 12:
+        return None
+    gln = cp + ref
+    if ext == "0":
+        return f"https://id.gs1.org/414/{gln}{_cd(gln)}"
+    return f"https://id.gs1.org/414/{gln}{_cd(gln)}/254/{ext if ext.isalnum() else ext.translate(_PCT)}"
+
+
+def _c_pgln(g: tuple[str, ...]) -> str | None:  # _digits_key("417/", 12)
+    cp, ref = g
+    if len(cp) + len(ref) != 12:
+        return None
+    return f"https://id.gs1.org/417/{cp}{ref}{_cd(cp + ref)}"
+
+
+_COMMON_BUILDERS: dict[str, _CommonBuilder] = {
+    "urn:epc:id:sgtin:": _c_gtin("/21/"),
+    "urn:epc:id:sscc:": _c_sscc,
+    "urn:epc:id:sgln:": _c_sgln,
+    "urn:epc:class:lgtin:": _c_gtin("/10/"),
+    "urn:epc:id:pgln:": _c_pgln,
+}
+
+
+def _common_epc_table() -> tuple[re.Pattern[str], dict[int, tuple[tuple[int, ...], _CommonBuilder]]]:
+    """The common schemes in one regex, each alternative a prefix and its table pattern for text without '%'.
+
+    Each alternative is wrapped in a group, so the wrapper that matched (``lastindex``) names the scheme
+    and its own groups follow it: what the table would match, one lookup sooner.
+    """
+    alternatives, builders, group = [], {}, 0
+    for prefix, build in _COMMON_BUILDERS.items():
+        plain = _EPC_TABLE[prefix][1]
+        alternatives.append(f"({re.escape(prefix)}{plain.pattern})")
+        builders[group + 1] = (tuple(range(group + 2, group + 2 + plain.groups)), build)
+        group += 1 + plain.groups
+    return re.compile("|".join(alternatives)), builders
+
+
+_EPC_COMMON, _EPC_COMMON_BUILD = _common_epc_table()
+_EPC_COMMON_MATCH = _EPC_COMMON.fullmatch
+
+
 def _epc_urn(text: str) -> str | None:
+    m = _EPC_COMMON.fullmatch(text)
+    if m is not None:
+        groups, build = _EPC_COMMON_BUILD[m.lastindex or 0]
+        return build(m.group(*groups))
+    return _epc_urn_table(text)
+
+
+def _epc_urn_table(text: str) -> str | None:
+    """Digital Link of an EPC URN through the table (any scheme, percent-escapes)."""
     colon = text.find(":", text.find(":", 8) + 1)  # end of 'urn:epc:<kind>:<scheme>'
     entry = _EPC_TABLE.get(text[: colon + 1])
     if entry is None:
         return None
-    m = entry[0].fullmatch(text, colon + 1)
+    m = (entry[0] if "%" in text else entry[1]).fullmatch(text, colon + 1)
     if m is None:
         return None
-    tail = entry[1](m.groups())
+    tail = entry[2](m.groups())
     return None if tail is None else "https://id.gs1.org/" + tail
 
 
@@ -511,6 +605,8 @@ _STANDARD_CURIES = {
 
 
 def _canon_uncached(text: str) -> str:
+    if text.startswith("urn:epc:"):  # the commonest values, and no CURIE or CBV URN: straight to the tables
+        return _epc_urn(text) or text
     colon = text.find(":")
     if 2 < colon < 6:
         web = _STANDARD_CURIES.get(text[: colon + 1])
@@ -542,11 +638,30 @@ def canonical_value(text: str) -> str:
     """Canonical form of one value (trimmed; '' stays ''): CBV web URI, number or Digital Link."""
     out = _CANON_MEMO.get(text)
     if out is None:
-        stripped = text.strip()
-        out = _canon_uncached(stripped) if stripped else ""
-        if len(_CANON_MEMO) >= _MEMO_LIMIT:
-            _CANON_MEMO.clear()
-        _CANON_MEMO[text] = out
+        _bound_memos()
+        out = _canon_miss(text)
+    return out
+
+
+def _bound_memos() -> None:
+    """Keep the memo tables bounded: emptied once full (checked before each event, not each value)."""
+    if len(_CANON_MEMO) >= _MEMO_LIMIT:
+        _CANON_MEMO.clear()
+    if len(_TIME_MEMO) >= _MEMO_LIMIT:
+        _TIME_MEMO.clear()
+    if len(_NEXT_DATE) >= _MEMO_LIMIT:
+        _NEXT_DATE.clear()
+
+
+def _canon_miss(text: str) -> str:
+    """``canonical_value`` of a text not in the memo table (callers look there first)."""
+    stripped = text.strip()
+    m = _EPC_COMMON_MATCH(stripped)
+    if m is not None:  # what _canon_uncached does with it (an EPC URN), a few calls sooner
+        groups, build = _EPC_COMMON_BUILD[m.lastindex or 0]
+        out = _CANON_MEMO[text] = build(m.group(*groups)) or stripped
+        return out
+    out = _CANON_MEMO[text] = _canon_uncached(stripped) if stripped else ""
     return out
 
 
@@ -566,14 +681,71 @@ def _timestamp(text: str) -> str:
     """UTC, millisecond precision, 'Z' (…T10:00:30.000Z); unparseable text is kept as it is."""
     out = _TIME_MEMO.get(text)
     if out is None:
-        out = _timestamp_uncached(text)
-        if len(_TIME_MEMO) >= _MEMO_LIMIT:
-            _TIME_MEMO.clear()
-        _TIME_MEMO[text] = out
+        _bound_memos()
+        out = _timestamp_miss(text)
     return out
 
 
+def _timestamp_miss(text: str) -> str:
+    """``_timestamp`` of a text not in the memo table (callers look there first)."""
+    out = _TIME_MEMO[text] = _timestamp_uncached(text)
+    return out
+
+
+# The usual shape, 'YYYY-MM-DDTHH:MM:SS[.fff](Z|±hh:mm)' in ASCII digits: its parts through tables.
+_TS_COMMON = re.compile(
+    r"([0-9]{4}-([0-9]{2}-[0-9]{2}))T([0-9]{2}:[0-9]{2}):([0-9]{2})(?:\.([0-9]{3}))?(Z|[+-][0-9]{2}:[0-9]{2})"
+).fullmatch
+_MINUTE_OF_DAY = {f"{h:02d}:{m:02d}": h * 60 + m for h in range(24) for m in range(60)}
+_HH_MM = [f"{n // 60:02d}:{n % 60:02d}" for n in range(1440)]
+_MONTH_DAYS = frozenset(f"{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, _DAYS_IN_MONTH[m] + 1))
+_ZONE_SHIFT: dict[str, int] = {"Z": 0}  # '±hh:mm' -> minutes; at most 2 × 100 × 100 entries
+
+
+def _zone_shift(zone: str) -> int:
+    shift = _ZONE_SHIFT.get(zone)
+    if shift is None:
+        shift = (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
+        _ZONE_SHIFT[zone] = shift
+    return shift
+
+
 def _timestamp_uncached(text: str) -> str:
+    m = _TS_COMMON(text)
+    if m is not None:
+        # what the general code below computes for this shape, when UTC is on the same day or the next or
+        # previous one (dates through datetime, as below)
+        day, month_day, hh_mm, ss, frac, zone = m.groups()
+        minute = _MINUTE_OF_DAY.get(hh_mm)
+        if minute is not None and ss < "60" and month_day in _MONTH_DAYS:
+            shift = _ZONE_SHIFT.get(zone)
+            minute -= _zone_shift(zone) if shift is None else shift
+            date: str | None = day
+            if minute < 0:
+                date, minute = _next_date(day, -1), minute + 1440
+            elif minute >= 1440:
+                date, minute = _next_date(day, 1), minute - 1440
+            if date is not None and 0 <= minute < 1440:
+                return f"{date}T{_HH_MM[minute]}:{ss}.{frac or '000'}Z"
+    return _timestamp_general(text)
+
+
+_NEXT_DATE: dict[tuple[str, int], str | None] = {}
+
+
+def _next_date(date: str, days: int) -> str | None:
+    """'YYYY-MM-DD' moved by ``days`` (None where datetime cannot: year 0, beyond 9999)."""
+    out = _NEXT_DATE.get((date, days), "")
+    if out == "":
+        try:
+            out = (datetime.fromisoformat(date) + timedelta(days=days)).date().isoformat()
+        except (ValueError, OverflowError):
+            out = None
+        _NEXT_DATE[(date, days)] = out
+    return out
+
+
+def _timestamp_general(text: str) -> str:
     m = _TS_RE.fullmatch(text)
     if m is None:
         return text
@@ -675,14 +847,19 @@ class _Namespaces:
                     "or the document context",
                 )
             out = "{" + uri + "}" + key[colon + 1 :]
+        if len(self._keys) >= _KEYS_LIMIT:  # (an event scope is shared by the events that follow)
+            self._keys.clear()
         self._keys[key] = out
         return out
+
+
+_KEYS_LIMIT = 4096
 
 
 class _Kind:
     """How a field's value is canonicalised: a timestamp, a vocabulary term or any other value."""
 
-    __slots__ = ("local", "prefix", "time", "words")
+    __slots__ = ("local", "plain", "prefix", "time", "words")
 
     def __init__(self, vocab: cbv.Vocabulary | None = None, *, time: bool = False, local: bool = False):
         self.time = time
@@ -691,11 +868,50 @@ class _Kind:
         # local: any word without ':' or '/' is a term of the vocabulary (sensor type, exception,
         # component: the XML codec's reading of 'gs1:X' / 'cbv:Comp-X')
         self.local = local
+        self.plain = not time and not local  # a text value is rendered by _text_value
+
+
+def _text_value(name: str, value: str, kind: _Kind) -> str:
+    """``_Builder.value`` for a text value of a plain kind (no timestamp, no local vocabulary words)."""
+    text = _CANON_MEMO.get(value) or _canon_miss(value)
+    if not text:
+        return ""
+    return name + "=" + kind.prefix + text if text in kind.words else name + "=" + text
+
+
+def _scalar(name: str, value: Any, kind: _Kind) -> str | None:
+    """``_Builder.value`` for a text or a number (no path needed: nothing to refuse); None for the rest."""
+    t = type(value)
+    if t is str:
+        if kind.plain:
+            return _text_value(name, value, kind)
+        text = value.strip()
+    elif t is int or t is float:
+        text = str(value)  # (what _text makes of a number)
+    else:
+        return None
+    if not text:
+        return ""
+    if kind.time:
+        return name + "=" + (_TIME_MEMO.get(text) or _timestamp_miss(text))
+    if kind.prefix and (text in kind.words or (kind.local and ":" not in text and "/" not in text)):
+        return name + "=" + kind.prefix + text
+    return name + "=" + (_CANON_MEMO.get(text) or _canon_miss(text))
+
+
+class _Shape:
+    """The standard fields of a sub-object, in hash order, with their names and positions."""
+
+    __slots__ = ("fields", "known", "position")
+
+    def __init__(self, *spec: str | tuple[str, _Kind]):
+        self.fields = tuple(item if isinstance(item, tuple) else (item, VALUE) for item in spec)
+        self.known = frozenset(name for name, _ in self.fields)
+        self.position = {name: i for i, (name, _) in enumerate(self.fields)}
 
 
 VALUE = _Kind()
 TIME = _Kind(time=True)
-_Fields = tuple[tuple[str, _Kind], ...]
 
 
 class _Builder:
@@ -710,11 +926,8 @@ class _Builder:
 
     # -- single values --
     def value(self, name: str, value: Any, path: str, kind: _Kind) -> str:
-        if type(value) is str and not kind.time and not kind.local:
-            text = canonical_value(value)  # (vocabulary words come out unchanged)
-            if not text:
-                return ""
-            return name + "=" + (kind.prefix + text if text in kind.words else text)
+        if type(value) is str and kind.plain:
+            return _text_value(name, value, kind)  # (vocabulary words come out of canonical_value unchanged)
         text = _text(value, path)
         if not text:
             return ""
@@ -733,33 +946,46 @@ class _Builder:
         return self.value(name, value, path, kind)
 
     # -- structures --
-    def epc_list(self, name: str, value: Any, path: str) -> str:
+    def epc_list(self, name: str, value: Any) -> str:
         memo = _CANON_MEMO
         parts = []
         for i, v in enumerate(value if type(value) is list else [value]):
-            text = memo.get(v) if type(v) is str else None
-            if text is None:
-                text = canonical_value(_text(v, f"{path}/{i}"))
+            # (canonical_value trims, as _text would)
+            text = (memo.get(v) or _canon_miss(v)) if type(v) is str else canonical_value(_text(v, f"/{name}/{i}"))
             if text:
                 parts.append("epc=" + text)
-        if not parts:
-            return ""
+        if len(parts) < 2:
+            return name + parts[0] if parts else ""
         parts.sort()
         return name + "".join(parts)
 
-    def obj(self, value: Any, path: str, fields: _Fields) -> str:
+    def obj(self, value: Any, path: str, shape: _Shape) -> str:
         """Standard fields of a sub-object in their order, then its other content (sorted)."""
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise _fail(path, f"expected an object, got {type(value).__name__}")
         b = self.scoped(value)
-        known = _FIELD_NAMES[fields]
+        fields = shape.fields
         out = []
+        if type(value) is dict and len(fields) > 3:
+            # (sensor metadata, reports) few of many fields present: visit those, in the fields' order
+            position = shape.position
+            present = [(position[k], k) for k in value if k in position]
+            present.sort()
+            for i, field in present:
+                v = value[field]
+                if v is not None:
+                    kind = fields[i][1]
+                    s = _scalar(field, v, kind)
+                    out.append(b.values(field, v, f"{path}/{field}", kind) if s is None else s)
+            if len(present) != len(value):  # some member is not a standard field
+                out.append(b.extensions(value, path, shape.known))
+            return "".join(out)
         for field, kind in fields:
             v = value.get(field)
             if v is not None:
                 out.append(b.values(field, v, f"{path}/{field}", kind))
-        if len(value) > len(fields) or any(k not in known for k in value):
-            out.append(b.extensions(value, path, known))
+        if len(value) > len(fields) or any(k not in shape.known for k in value):
+            out.append(b.extensions(value, path, shape.known))
         return "".join(out)
 
     def extensions(self, obj: Mapping[str, Any], path: str, known: frozenset[str]) -> str:
@@ -773,6 +999,11 @@ class _Builder:
         for k, v in obj.items():
             if k in known or k in _NESTED_IGNORED:
                 continue
+            if type(v) is str and type(k) is str:  # what generic() does with a text value
+                name = self.ns._keys.get(k) or self.ns.key(k, f"{path}/{k}")
+                text = v.strip()
+                out.append(name + "=" + canonical_value(text) if text else name)
+                continue
             kpath = f"{path}/{k}"
             if k in _WRAPPERS and isinstance(v, Mapping):
                 # EPCIS 1.x <extension>/<baseExtension> wrappers carry no meaning of their own
@@ -780,11 +1011,13 @@ class _Builder:
             else:
                 self.generic(self.ns.key(k, kpath), v, kpath, out)
 
-    def quantity_list(self, name: str, value: Any, path: str) -> str:
+    def quantity_list(self, name: str, value: Any) -> str:
         items = value if isinstance(value, list) else [value]
         parts = []
         for i, q in enumerate(items):
-            s = self.obj(q, f"{path}/{i}", _QUANTITY_FIELDS)
+            s = _plain_quantity(q) if type(q) is dict and q.keys() <= _QUANTITY_FIELDS.known else None
+            if s is None:
+                s = self.obj(q, f"/{name}/{i}", _QUANTITY_FIELDS)
             if s:
                 parts.append("quantityElement" + s)
         if not parts:
@@ -792,20 +1025,24 @@ class _Builder:
         parts.sort()
         return name + "".join(parts)
 
-    def persistent_disposition(self, name: str, value: Any, path: str) -> str:
-        s = self.obj(value, path, _PERSISTENT_FIELDS)
+    def persistent_disposition(self, name: str, value: Any) -> str:
+        s = self.obj(value, "/" + name, _PERSISTENT_FIELDS)
         return name + s if s else ""
 
-    def location(self, name: str, value: Any, path: str) -> str:
-        if type(value) is dict and len(value) == 1 and type(value.get("id")) is str:
-            text = canonical_value(value["id"])  # the common case: just an id
-            return name + "id=" + text if text else ""
+    def location(self, name: str, value: Any) -> str:
+        if type(value) is dict and len(value) == 1:
+            text = value.get("id")
+            if type(text) is str:  # the common case: just an id
+                text = _CANON_MEMO.get(text) or _canon_miss(text)
+                return name + "id=" + text if text else ""
+        path = "/" + name
         if not isinstance(value, Mapping):
             return self.value(name, value, path, VALUE)
         s = self.obj(value, path, _LOCATION_FIELDS)
         return name + s if s else ""
 
-    def sensor_elements(self, name: str, value: Any, path: str) -> str:
+    def sensor_elements(self, name: str, value: Any) -> str:
+        path = "/" + name
         items = value if isinstance(value, list) else [value]
         elements = []
         for i, element in enumerate(items):
@@ -828,7 +1065,8 @@ class _Builder:
                         rparts.append("sensorReport" + s)
                 rparts.sort()
                 out.extend(rparts)
-            out.append(b.extensions(element, epath, _SENSOR_ELEMENT_FIELDS))
+            if type(element) is not dict or not element.keys() <= _SENSOR_ELEMENT_FIELDS:
+                out.append(b.extensions(element, epath, _SENSOR_ELEMENT_FIELDS))  # (nothing, for those two)
             s = "".join(out)
             if s:
                 elements.append("sensorElement" + s)
@@ -837,11 +1075,18 @@ class _Builder:
         elements.sort()
         return name + "".join(elements)
 
-    def typed_list(self, name: str, member: str, kind: _Kind, value: Any, path: str) -> str:
+    def typed_list(self, name: str, member: str, kind: _Kind, value: Any) -> str:
         items = value if isinstance(value, list) else [value]
         parts = []
         for i, entry in enumerate(items):
-            epath = f"{path}/{i}"
+            if type(entry) is dict and len(entry) == 2:  # just type and value, as text: the common case
+                t, v = entry.get("type"), entry.get(member)
+                if type(t) is str and type(v) is str:
+                    s = _text_value("type", t, kind) + _text_value(member, v, VALUE)
+                    if s:
+                        parts.append(s)
+                    continue
+            epath = f"/{name}/{i}"
             if not isinstance(entry, Mapping):
                 raise _fail(epath, f"expected an object with '{member}' and 'type', got {type(entry).__name__}")
             b = self.scoped(entry)
@@ -852,8 +1097,8 @@ class _Builder:
             )
             if s:
                 parts.append(s)
-        if not parts:
-            return ""
+        if len(parts) < 2:
+            return name + parts[0] if parts else ""
         parts.sort()
         return name + "".join(parts)
 
@@ -879,10 +1124,17 @@ class _Builder:
             for k, v in value.items():
                 if k in _NESTED_IGNORED or (attributes and k == "value"):
                     continue
-                kpath = f"{path}/{k}"
                 if k[:1] == "@":
+                    kpath = f"{path}/{k}"
                     b.generic(b.ns.key(k[1:], kpath), v, kpath, children)
-                elif k in _WRAPPERS and isinstance(v, Mapping):
+                    continue
+                if type(v) is str:  # a text child: what the call below does with it
+                    child = b.ns._keys.get(k) or b.ns.key(k, f"{path}/{k}")
+                    text = v.strip()
+                    children.append(child + "=" + canonical_value(text) if text else child)
+                    continue
+                kpath = f"{path}/{k}"
+                if k in _WRAPPERS and isinstance(v, Mapping):
                     b.scoped(v)._members(v, kpath, frozenset(), children)
                 else:
                     b.generic(b.ns.key(k, kpath), v, kpath, children)
@@ -894,17 +1146,31 @@ class _Builder:
         out.append(name + "=" + canonical_value(text) if text else name)
 
 
-def _fields(*spec: str | tuple[str, _Kind]) -> _Fields:
-    return tuple(item if isinstance(item, tuple) else (item, VALUE) for item in spec)
+def _plain_quantity(q: dict[str, Any]) -> str | None:
+    """``obj(q, …, _QUANTITY_FIELDS)`` for a quantity element of just those fields with text or number
+    values (no other members, so no extensions and no @context); None for anything else."""
+    out = ""
+    for field in ("epcClass", "quantity", "uom"):
+        v = q.get(field)
+        if v is None:
+            continue
+        kind = type(v)
+        if kind is str:
+            out += _text_value(field, v, VALUE)
+        elif kind is int or kind is float:
+            out += field + "=" + canonical_value(str(v))  # (what _text makes of a number)
+        else:
+            return None
+    return out
 
 
 _VOCAB = {v.name: _Kind(v) for v in (cbv.BIZ_STEP, cbv.DISPOSITION, cbv.BIZ_TRANSACTION_TYPE)}
 _DISPOSITION = _VOCAB[cbv.DISPOSITION.name]
 _SOURCE_DEST_TYPE = _Kind(cbv.SOURCE_DEST_TYPE)
-_QUANTITY_FIELDS = _fields("epcClass", ("quantity", VALUE), ("uom", VALUE))
-_PERSISTENT_FIELDS = _fields(("set", _DISPOSITION), ("unset", _DISPOSITION))
-_LOCATION_FIELDS = _fields("id")
-_SENSOR_METADATA_FIELDS = _fields(
+_QUANTITY_FIELDS = _Shape("epcClass", ("quantity", VALUE), ("uom", VALUE))
+_PERSISTENT_FIELDS = _Shape(("set", _DISPOSITION), ("unset", _DISPOSITION))
+_LOCATION_FIELDS = _Shape("id")
+_SENSOR_METADATA_FIELDS = _Shape(
     ("time", TIME),
     ("startTime", TIME),
     ("endTime", TIME),
@@ -914,7 +1180,7 @@ _SENSOR_METADATA_FIELDS = _fields(
     "dataProcessingMethod",
     "bizRules",
 )
-_SENSOR_REPORT_FIELDS = _fields(
+_SENSOR_REPORT_FIELDS = _Shape(
     ("type", _Kind(cbv.MEASUREMENT_TYPE, local=True)),
     ("exception", _Kind(cbv.SENSOR_ALERT_TYPE, local=True)),
     "deviceID",
@@ -939,24 +1205,59 @@ _SENSOR_REPORT_FIELDS = _fields(
     ("uom", VALUE),
     "coordinateReferenceSystem",
 )
-_FIELD_NAMES: dict[_Fields, frozenset[str]] = {
-    f: frozenset(name for name, _ in f)
-    for f in (_QUANTITY_FIELDS, _PERSISTENT_FIELDS, _LOCATION_FIELDS, _SENSOR_METADATA_FIELDS, _SENSOR_REPORT_FIELDS)
-}
 _SENSOR_ELEMENT_FIELDS = frozenset({"sensorMetadata", "sensorReport"})
 _TYPED_MEMBER_FIELDS = {m: frozenset({m, "type"}) for m in ("bizTransaction", "source", "destination")}
 _WRAPPERS = frozenset({"extension", "baseExtension"})
+_NO_FIELDS: frozenset[str] = frozenset()
 
-_Render = Callable[[_Builder, str, Any, str], str]
+_Render = Callable[[_Builder, str, Any], str]  # (builder, field name, value); its path is "/" + name
 
 
-def _simple(kind: _Kind) -> _Render:
-    return lambda b, name, value, path: b.values(name, value, path, kind)
+def _simple(kind: _Kind, *, few: bool = False) -> _Render:
+    """The renderer of a single-valued field; ``few``: its values are few (action, CBV words, time zone
+    offsets), so whole renderings are kept, in a table of its own, bounded like the namespace tables."""
+    if few:
+        rendered: dict[str, str] = {}
+        plain = _simple(kind)
+
+        def render_word(b: _Builder, name: str, value: Any) -> str:
+            if type(value) is str:
+                out = rendered.get(value)
+                if out is None:
+                    out = plain(b, name, value)
+                    if len(rendered) >= _KEYS_LIMIT:
+                        rendered.clear()
+                    rendered[value] = out
+                return out
+            return plain(b, name, value)
+
+        return render_word
+    if kind.time:
+
+        def render_time(b: _Builder, name: str, value: Any) -> str:
+            if type(value) is str:
+                text = value.strip()
+                return name + "=" + (_TIME_MEMO.get(text) or _timestamp_miss(text)) if text else ""
+            return b.values(name, value, "/" + name, kind)
+
+        return render_time
+
+    prefix, words, memo = kind.prefix, kind.words, _CANON_MEMO
+
+    def render(b: _Builder, name: str, value: Any) -> str:
+        if type(value) is str:  # _text_value, inline
+            text = memo.get(value) or _canon_miss(value)
+            if not text:
+                return ""
+            return name + "=" + prefix + text if text in words else name + "=" + text
+        return b.values(name, value, "/" + name, kind)
+
+    return render
 
 
 _ORDERED: tuple[tuple[str, _Render], ...] = (
     ("eventTime", _simple(TIME)),
-    ("eventTimeZoneOffset", _simple(VALUE)),
+    ("eventTimeZoneOffset", _simple(VALUE, few=True)),
     ("certificationInfo", _simple(VALUE)),
     ("parentID", _simple(VALUE)),
     ("epcList", _Builder.epc_list),
@@ -967,10 +1268,10 @@ _ORDERED: tuple[tuple[str, _Render], ...] = (
     ("inputQuantityList", _Builder.quantity_list),
     ("outputEPCList", _Builder.epc_list),
     ("outputQuantityList", _Builder.quantity_list),
-    ("action", _simple(VALUE)),
+    ("action", _simple(VALUE, few=True)),
     ("transformationID", _simple(VALUE)),
-    ("bizStep", _simple(_VOCAB[cbv.BIZ_STEP.name])),
-    ("disposition", _simple(_DISPOSITION)),
+    ("bizStep", _simple(_VOCAB[cbv.BIZ_STEP.name], few=True)),
+    ("disposition", _simple(_DISPOSITION, few=True)),
     ("persistentDisposition", _Builder.persistent_disposition),
     ("readPoint", _Builder.location),
     ("bizLocation", _Builder.location),
@@ -978,13 +1279,43 @@ _ORDERED: tuple[tuple[str, _Render], ...] = (
 )
 _BTT = _VOCAB[cbv.BIZ_TRANSACTION_TYPE.name]
 _TAIL: dict[str, _Render] = {
-    "bizTransactionList": lambda b, n, v, p: b.typed_list(n, "bizTransaction", _BTT, v, p),
-    "sourceList": lambda b, n, v, p: b.typed_list(n, "source", _SOURCE_DEST_TYPE, v, p),
-    "destinationList": lambda b, n, v, p: b.typed_list(n, "destination", _SOURCE_DEST_TYPE, v, p),
+    "bizTransactionList": lambda b, n, v: b.typed_list(n, "bizTransaction", _BTT, v),
+    "sourceList": lambda b, n, v: b.typed_list(n, "source", _SOURCE_DEST_TYPE, v),
+    "destinationList": lambda b, n, v: b.typed_list(n, "destination", _SOURCE_DEST_TYPE, v),
 }
 _SLOTS = {name: (i, render) for i, (name, render) in enumerate(_ORDERED)}
+_SLOT_COUNT = len(_SLOTS)
 # handled in order, or left out of the hash
 _NOT_TAIL = frozenset(_SLOTS) | _EXCLUDED
+
+
+# The @context of the last event (a copy) and its builder: events of one capture carry the same one.
+_EVENT_SCOPE: tuple[list[Any], _Builder] | None = None
+
+
+def _event_builder(ctx: Any, doc_ctx: Mapping[str, str] | None) -> _Builder:
+    """The builder of an event's own @context, shared with the previous event when that had an equal one.
+
+    The events of a capture carry the document's prefixes (docs/design.md), so their prefix resolution,
+    and the keys resolved with it, is reused instead of rebuilt. Only lists of strings and of objects
+    with string values are shared, from a copy, so no later change to an event can reach it.
+    """
+    global _EVENT_SCOPE
+    if doc_ctx is None and ctx is None:
+        return _NO_SCOPE
+    if doc_ctx is None and type(ctx) is list:
+        last = _EVENT_SCOPE
+        if last is not None and last[0] == ctx:
+            return last[1]
+        if all(type(c) is str or (type(c) is dict and all(type(v) is str for v in c.values())) for c in ctx):
+            kept = [dict(c) if type(c) is dict else c for c in ctx]
+            b = _Builder(_Namespaces(_context_maps(kept), None))
+            _EVENT_SCOPE = (kept, b)
+            return b
+    return _Builder(_Namespaces(_context_maps(ctx), doc_ctx))
+
+
+_NO_SCOPE = _Builder(_Namespaces([], None))  # no @context at all: only the EPCIS prefixes
 
 
 def _ignored_names(ns: _Namespaces, names: Iterable[str]) -> frozenset[str]:
@@ -1009,20 +1340,22 @@ def prehash_string(
     (``prefix:local`` or ``{namespace}local``), as a document's ``ignoreFields`` header asks.
     Raises ``EPCISError`` naming the field when the event cannot be hashed.
     """
-    if not isinstance(event, Mapping):
+    if type(event) is not dict and not isinstance(event, Mapping):
         raise _fail("", f"an event must be an object, got {type(event).__name__}")
     event_type = event.get("type")
     if not isinstance(event_type, str) or not event_type.strip():
         raise _fail("/type", "the event type is missing")
-    b = _Builder(_Namespaces(_context_maps(event.get("@context")), context))
-    slots = [""] * len(_SLOTS)
+    _bound_memos()  # (values below go into them unchecked: one event's worth at most)
+    b = _event_builder(event.get("@context"), context)
+    slots = [""] * _SLOT_COUNT
     tail: list[str] = []
     ignored = _ignored_names(b.ns, ignore_fields) if ignore_fields else None
+    slot_of = _SLOTS.get
     for key, v in event.items():
-        slot = _SLOTS.get(key)
+        slot = slot_of(key)
         if slot is not None:
             if v is not None:
-                slots[slot[0]] = slot[1](b, key, v, "/" + key)
+                slots[slot[0]] = slot[1](b, key, v)
             continue
         if v is None or key in _EXCLUDED:
             continue
@@ -1031,13 +1364,13 @@ def prehash_string(
             continue
         tail_render = _TAIL.get(key)
         if tail_render is not None:
-            s = tail_render(b, key, v, path)
+            s = tail_render(b, key, v)
             if s:
                 tail.append(s)
         elif key == "ilmd":
-            if not isinstance(v, Mapping):
+            if type(v) is not dict and not isinstance(v, Mapping):
                 raise _fail(path, f"expected an object, got {type(v).__name__}")
-            s = b.scoped(v).extensions(v, path, frozenset())
+            s = b.scoped(v).extensions(v, path, _NO_FIELDS)
             if s:
                 tail.append("ilmd" + s)
         elif key in _WRAPPERS and isinstance(v, Mapping):
