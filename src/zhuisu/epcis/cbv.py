@@ -9,8 +9,10 @@ and the EPCIS 1.x/XML URN (``urn:epcglobal:cbv:bizstep:shipping``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 
 CBV_WEB = "https://ref.gs1.org/cbv/"
 GS1_VOC = "https://gs1.org/voc/"
@@ -84,6 +86,19 @@ ERROR_REASON = Vocabulary(
 COMPONENT = Vocabulary("component", _load_words("cbv-context-component.jsonld"), CBV_WEB + "Comp-", None)
 MEASUREMENT_TYPE = Vocabulary("measurement type", _load_words("gs1-context-measurement-type.jsonld"), GS1_VOC, None)
 SENSOR_ALERT_TYPE = Vocabulary("sensor alert type", _load_words("gs1-context-sensor-alert-type.jsonld"), GS1_VOC, None)
+
+
+def _standard_prefixes() -> Mapping[str, str]:
+    """Prefix → namespace that the EPCIS 2.0 JSON-LD context itself declares (epcis, cbv, cbvmda, gs1 …)."""
+    text = resources.files("zhuisu.epcis").joinpath("data", "epcis-context.jsonld").read_text(encoding="utf-8")
+    ctx = json.loads(text)["@context"]
+    return MappingProxyType(
+        {k: v for k, v in ctx.items() if isinstance(v, str) and not k.startswith("@") and v.endswith(("/", "#", ":"))}
+    )
+
+
+# Any other prefix must be declared by the document or the event.
+STANDARD_PREFIXES = _standard_prefixes()
 
 EVENT_TYPES = frozenset(
     {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"}

@@ -160,16 +160,7 @@ _EXCLUDED = frozenset({"type", "eventID", "recordTime", "errorDeclaration", "@co
 _NESTED_IGNORED = frozenset({"@context", "rdfs:comment", "comment", "#text"})
 
 # Prefixes the EPCIS 2.0 JSON-LD context defines; an event's own @context and the document context win.
-_DEFAULT_PREFIXES: dict[str, str] = {
-    "epcis": "https://ref.gs1.org/epcis/",
-    "cbv": "https://ref.gs1.org/cbv/",
-    "cbvmda": "urn:epcglobal:cbv:mda:",
-    "gs1": "https://gs1.org/voc/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
+_DEFAULT_PREFIXES: dict[str, str] = dict(cbv.STANDARD_PREFIXES)
 
 
 def _fail(path: str, message: str) -> EPCISError:

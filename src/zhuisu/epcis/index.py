@@ -19,16 +19,7 @@ from zhuisu.codes.epc import canonical_id
 from zhuisu.epcis import cbv
 
 # Prefixes the EPCIS 2.0 context itself defines; any other prefix must be declared by the document.
-STANDARD_PREFIXES: Mapping[str, str] = {
-    "epcis": "https://ref.gs1.org/epcis/",
-    "cbv": "https://ref.gs1.org/cbv/",
-    "cbvmda": "urn:epcglobal:cbv:mda:",
-    "gs1": "https://gs1.org/voc/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
+STANDARD_PREFIXES = cbv.STANDARD_PREFIXES
 
 # Top-level keys of the five event types defined by EPCIS 2.0; any other key is an extension.
 STANDARD_KEYS = frozenset(

@@ -591,15 +591,8 @@ def _with_precheck(etype: str) -> Callable[[Any], Any]:
 _FAST = {t: _with_precheck(t) for t in EVENT_TYPES}
 
 
-def _standard_prefixes() -> frozenset[str]:
-    """Prefixes the EPCIS 2.0 context itself declares (gs1, cbv, cbvmda, epcis, xsd …)."""
-    ctx = json.loads(_DATA.joinpath("epcis-context.jsonld").read_text(encoding="utf-8"))["@context"]
-    return frozenset(
-        k for k, v in ctx.items() if isinstance(v, str) and not k.startswith("@") and v.endswith(("/", "#", ":"))
-    )
-
-
-STANDARD_PREFIXES = _standard_prefixes()
+# Prefixes the EPCIS 2.0 context itself declares (gs1, cbv, cbvmda, epcis, xsd …).
+STANDARD_PREFIXES = frozenset(cbv.STANDARD_PREFIXES)
 
 # ---------------------------------------------------------------------------------------------------
 # Precompiled patterns and vocabularies

@@ -53,6 +53,7 @@ from zhuisu.ledger.tiles import (
     extend,
     split_hashes,
 )
+from zhuisu.store.events import EVENT_COLUMNS
 from zhuisu.store.schema import epcis_event, metadata
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -303,21 +304,8 @@ def event_body(conn: Connection, event_id: str) -> Any:
     return orjson.loads(body)
 
 
-_AUDIT_EVENT_COLUMNS = (
-    "event_id",
-    "event_hash",
-    "event_type",
-    "event_time",
-    "event_tz",
-    "record_time",
-    "action",
-    "biz_step",
-    "disposition",
-    "read_point",
-    "biz_location",
-    "transformation_id",
-    "error_declared",
-)
+# Every column the event row repeats from its body (the audit re-derives them), not where it came from.
+_AUDIT_EVENT_COLUMNS = tuple(c for c in EVENT_COLUMNS if c not in ("capture_id", "source_platform", "body"))
 
 
 def _event_rows(conn: Connection, where: Any) -> list[EventRow]:
