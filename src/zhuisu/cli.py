@@ -70,7 +70,7 @@ def serve(
     for label, path in (
         ("EPCIS 2.0 REST", "/epcis/events"),
         ("capture", "/epcis/capture"),
-        ("API docs", "/docs"),
+        ("OpenAPI", "/openapi.json"),
         ("ledger checkpoint", "/api/ledger/checkpoint"),
     ):
         err.print(f"  {label:<18} {base}{path}")

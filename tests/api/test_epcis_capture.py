@@ -283,3 +283,9 @@ def test_event_count_for_the_capture_limit(tmp_path: Any, kind: str) -> None:
         path.write_bytes(document(*tricky))
         assert path.read_bytes().count(b'"eventTime"') == 10
         assert count_events(path, "json", 5) == 5
+
+
+def test_the_api_describes_itself_and_loads_nothing_from_outside(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/epcis/capture" in spec["paths"] and "/epcis/events" in spec["paths"]
+    assert client.get("/docs").status_code == 404  # FastAPI's page would pull scripts from a CDN

@@ -35,6 +35,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = FastAPI(
         lifespan=lifespan,
+        # FastAPI's documentation pages load their scripts from a CDN; the platform serves nothing from
+        # outside, so it publishes the machine-readable description only.
+        docs_url=None,
+        redoc_url=None,
         title="zhuisu 追溯",
         version=__version__,
         description="Traceability platform: GS1 EPCIS 2.0 repository, trace codes, tamper-evident ledger.",
