@@ -462,7 +462,3 @@ def count_events(path: str | Path, kind: Literal["json", "xml"], limit: int) -> 
             if n > limit:
                 break
     return n
-
-
-def event_problems_as_dicts(problems: Iterable[Problem]) -> list[Mapping[str, Any]]:
-    return [p.as_dict() for p in problems]
