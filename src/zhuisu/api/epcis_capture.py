@@ -25,9 +25,6 @@ from zhuisu.store import jobs
 log = logging.getLogger("zhuisu.capture")
 router = APIRouter(prefix="/epcis", tags=["EPCIS capture"])
 
-# No JSON-LD or XML event is shorter than this, so a document this small per allowed event cannot be over
-# the capture limit and need not be counted before it is accepted.
-MIN_EVENT_BYTES = 64
 # Documents up to this size are captured before the 202 answer (the job is finished when the client looks).
 INLINE_CAPTURE_BYTES = 4 * 1024 * 1024
 
@@ -227,15 +224,12 @@ async def capture_document(request: Request) -> Response:
     path = Path(settings.spool_dir) / f"{capture_id}.{kind}"
     size = await _spool(request, settings, path)
     try:
-        if size > settings.capture_limit * MIN_EVENT_BYTES:
-            count = await run_in_threadpool(capture.count_events, path, kind, settings.capture_limit)
-            if count > settings.capture_limit:
-                raise _too_large(
-                    settings,
-                    f"the document has more than {settings.capture_limit} events, this server's limit",
-                )
-        else:
-            await run_in_threadpool(_check_header, path, kind)
+        # Refuse before accepting: an unreadable header (400) or too many events (413); both are cheap checks.
+        await run_in_threadpool(_check_header, path, kind)
+        if await run_in_threadpool(capture.count_events, path, kind, settings.capture_limit) > settings.capture_limit:
+            raise _too_large(
+                settings, f"the document has more than {settings.capture_limit} events, this server's limit"
+            )
     except EPCISError as err:
         path.unlink(missing_ok=True)
         raise ProblemError.from_epcis(err) from None

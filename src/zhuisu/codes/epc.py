@@ -527,24 +527,8 @@ def _encode_urn(
 
 # --- EPC patterns in queries -------------------------------------------------------------------------
 
-_PATTERN_SCHEMES = {
-    # scheme: (number of components, key AI, how the canonical id is laid out)
-    "sgtin": 3,
-    "sscc": 2,
-    "sgln": 3,
-    "grai": 3,
-    "giai": 2,
-    "gsrn": 2,
-    "gsrnp": 2,
-    "gdti": 3,
-    "cpi": 3,
-    "sgcn": 3,
-    "ginc": 2,
-    "gsin": 2,
-    "itip": 5,
-    "upui": 3,
-    "pgln": 2,
-}
+# scheme -> number of components; class-level LGTIN has no pattern URI of its own.
+_PATTERN_SCHEMES = {scheme: n for scheme, n in _PARTS.items() if scheme != "lgtin"}
 
 
 def _pattern_parts(pattern: str) -> tuple[str, list[str]] | None:

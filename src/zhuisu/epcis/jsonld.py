@@ -139,16 +139,3 @@ def parse_event(data: bytes) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise EPCISError([Problem(0, "/", "an EPCIS event must be a JSON object")])
     return event
-
-
-STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-
-
-def document_context(events: list[dict[str, Any]]) -> list[Any]:
-    """Merge the events' own prefixes into one document ``@context`` and drop them from the events."""
-    merged: dict[str, str] = {}
-    for event in events:
-        ctx = event.pop("@context", None)
-        if ctx is not None:
-            merged.update(context_prefixes(ctx))
-    return [STANDARD_CONTEXT, merged] if merged else [STANDARD_CONTEXT]
