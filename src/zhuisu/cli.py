@@ -11,9 +11,12 @@ import orjson
 import typer
 from rich.console import Console
 
+from zhuisu.access import cli as access_cli
 from zhuisu.codes import cli as codes_cli
 from zhuisu.config import DEFAULT_DB
 from zhuisu.ledger import cli as ledger_cli
+from zhuisu.registry import cli as registry_cli
+from zhuisu.trace import cli as trace_cli
 
 app = typer.Typer(
     name="zhuisu",
@@ -255,6 +258,9 @@ def demo_load(
 # Each area keeps its commands in its own module (zhuisu/<area>/cli.py).
 app.add_typer(codes_cli.app, name="codes", help="Identify and check codes: GS1, EPC, Chinese trace codes.")
 app.add_typer(ledger_cli.app, name="ledger", help="The tamper-evident ledger: verify, audit.")
+access_cli.register(app)
+registry_cli.register(app)
+trace_cli.register(app)
 
 
 def main() -> None:

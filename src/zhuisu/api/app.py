@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.responses import Response
 
-from zhuisu import __version__
-from zhuisu.api import epcis_capture, epcis_query, ledger, problems
+from zhuisu import __version__, web
+from zhuisu.api import auth, codes, epcis_capture, epcis_query, ledger, problems, registry, resolver, trace
 from zhuisu.config import Settings
 from zhuisu.epcis import capture
 from zhuisu.store.db import open_store
@@ -64,6 +65,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(epcis_capture.router)
     app.include_router(epcis_query.router)
     app.include_router(ledger.router)
+    app.include_router(auth.router)
+    app.include_router(registry.router)
+    app.include_router(codes.router)
+    app.include_router(trace.router)
+    app.include_router(resolver.router)  # last: it answers GS1 Digital Link paths (/01/…) and /t/{code}
+    app.mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

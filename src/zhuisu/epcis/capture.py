@@ -29,8 +29,10 @@ from zhuisu.epcis import jsonld
 from zhuisu.epcis.index import IndexedEvent, index_event
 from zhuisu.epcis.problems import EPCISError, Problem
 from zhuisu.epcis.validate import validate_event
+from zhuisu.store import access as access_store
 from zhuisu.store import events as event_store
 from zhuisu.store import ledger
+from zhuisu.store import lineage as lineage_store
 from zhuisu.store.db import for_writing
 
 ErrorBehaviour = Literal["rollback", "proceed"]
@@ -230,8 +232,11 @@ def capture_events(
     source: str | None = None,
     collect_ids: bool = False,
     refused: Mapping[int, list[Problem]] | None = None,
+    party: str | None = None,
 ) -> CaptureResult:
     """Capture events (internal JSON-LD form) in one transaction; see the module docstring.
+
+    ``party`` is the party code (主体码) the events are captured for: they become its events.
 
     ``refused`` holds problems found before (XSD validation of an XML document), by event index: those
     events are reported with them and not stored.
@@ -246,6 +251,7 @@ def capture_events(
         source=source,
         collect_ids=collect_ids,
         refused=refused,
+        party=party,
     )
 
 
@@ -259,8 +265,12 @@ def _store(
     collect_ids: bool = False,
     refused: Mapping[int, list[Problem]] | None = None,
     progress: Callable[[int], None] | None = None,
+    party: str | None = None,
 ) -> CaptureResult:
     """Write prepared events in batches inside one transaction, then append them to the ledger.
+
+    Each batch's new events also update, in the same transaction, what is derived from them: the parties
+    they concern (access) and the lineage graph.
 
     ``progress`` is told the number of events read so far, after each batch.
     """
@@ -287,6 +297,9 @@ def _store(
                         return
                     outcome = event_store.write_batch(conn, batch, capture_id=capture_id, source=source)
                     result.stored += len(outcome.stored)
+                    if outcome.stored:
+                        access_store.record_event_parties(conn, outcome.stored, party)
+                        lineage_store.record(conn, outcome.stored)
                     result.duplicates += len(outcome.duplicates)
                     if collect_ids:
                         result.event_ids.extend(r.event_id for _, r in outcome.stored)
@@ -380,6 +393,7 @@ def capture_file(
     capture_id: str | None = None,
     source: str | None = None,
     progress: Callable[[int], None] | None = None,
+    party: str | None = None,
 ) -> CaptureResult:
     """Capture a whole document from a file, streaming (memory does not grow with its size).
 
@@ -414,6 +428,7 @@ def capture_file(
             source=source,
             refused=refused,
             progress=progress,
+            party=party,
         )
     with open(path, "rb") as stream:
         try:
@@ -431,6 +446,7 @@ def capture_file(
             source=source,
             refused=refused,
             progress=progress,
+            party=party,
         )
 
 

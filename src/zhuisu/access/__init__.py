@@ -1,0 +1,1 @@
+"""Who may do what: users, sessions, API keys, roles and the rules that decide what each may read and write."""

@@ -1,0 +1,7 @@
+"""SKELETON router (codes); its helper replaces this file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
