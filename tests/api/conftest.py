@@ -7,6 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from zhuisu.access import service
+from zhuisu.access.principal import SYSTEM
 from zhuisu.api.app import create_app
 from zhuisu.config import Settings
 
@@ -17,6 +19,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine)) as c:
+def admin_key(engine: Engine) -> str:
+    """A platform administrator's API key, issued in the fresh database."""
+    return service.create_key(engine, SYSTEM, role="admin", name="tests").key
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings, admin_key: str) -> Iterator[TestClient]:
+    """A client of a fresh platform, authenticated as administrator (``Authorization: Bearer``)."""
+    with TestClient(create_app(settings, engine), headers={"Authorization": f"Bearer {admin_key}"}) as c:
         yield c

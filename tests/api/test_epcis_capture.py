@@ -131,10 +131,10 @@ def test_event_without_event_id_gets_its_hash_as_id(client: TestClient, engine: 
 
 @pytest.mark.parametrize(("limit_field", "value"), [("capture_limit", 2), ("capture_file_size_limit", 400)])
 def test_over_a_capture_limit_answers_413_and_stores_nothing(
-    engine: Engine, settings: Settings, limit_field: str, value: int
+    engine: Engine, settings: Settings, limit_field: str, value: int, admin_key: str
 ) -> None:
     small = replace(settings, **{limit_field: value})
-    with TestClient(create_app(small, engine)) as client:
+    with TestClient(create_app(small, engine), headers={"Authorization": f"Bearer {admin_key}"}) as client:
         r = client.post("/epcis/capture", content=document(event(1), event(2), event(3)), headers=LD)
         assert r.status_code == 413, r.text
         assert r.headers["content-type"] == "application/problem+json"
@@ -244,7 +244,9 @@ def test_an_error_declaration_is_stored_beside_the_event_it_corrects(client: Tes
     ]
 
 
-def test_jobs_interrupted_by_a_restart_are_finished_on_start(engine: Engine, settings: Settings) -> None:
+def test_jobs_interrupted_by_a_restart_are_finished_on_start(
+    engine: Engine, settings: Settings, admin_key: str
+) -> None:
     from pathlib import Path
 
     from zhuisu.store import jobs
@@ -254,7 +256,8 @@ def test_jobs_interrupted_by_a_restart_are_finished_on_start(engine: Engine, set
     jobs.create(engine, "kept", behaviour="rollback", media_type="application/ld+json", created_at=1)
     (spool / "kept.json").write_bytes(document(event(1), event(2)))
     jobs.create(engine, "lost", behaviour="rollback", media_type="application/ld+json", created_at=2)
-    with TestClient(create_app(settings, engine)) as client:  # start-up resumes what it can
+    auth = {"Authorization": f"Bearer {admin_key}"}
+    with TestClient(create_app(settings, engine), headers=auth) as client:  # start-up resumes what it can
         kept = job(client, "/epcis/capture/kept")
         lost = job(client, "/epcis/capture/lost")
     assert kept["success"] is True and kept["storedCount"] == 2

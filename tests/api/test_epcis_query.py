@@ -175,9 +175,9 @@ def capture(engine: Engine, events: list[dict[str, Any]], behaviour: str = "roll
 
 
 @pytest.fixture
-def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+def client(engine: Engine, tmp_path: Path, admin_key: str) -> Iterator[TestClient]:
     app = create_app(Settings(db_url="unused://", spool_dir=str(tmp_path / "spool")), engine)
-    with TestClient(app) as c:
+    with TestClient(app, headers={"Authorization": f"Bearer {admin_key}"}) as c:
         yield c
 
 

@@ -200,7 +200,11 @@ def test_end_to_end_through_the_platform_app(
             "eventList": [make_event(i, eventID=f"urn:uuid:00000000-0000-4000-8000-00000000000{i}") for i in range(3)]
         },
     }
-    with TestClient(create_app(settings, engine)) as app_client:
+    from zhuisu.access import service
+    from zhuisu.access.principal import SYSTEM
+
+    admin = {"Authorization": f"Bearer {service.create_key(engine, SYSTEM, role='admin').key}"}
+    with TestClient(create_app(settings, engine), headers=admin) as app_client:
         r = app_client.post(
             "/epcis/capture", content=orjson.dumps(doc), headers={"Content-Type": "application/ld+json"}
         )

@@ -8,6 +8,12 @@ captured (the binding's text suggests Digital Link; as-captured keeps capture �
 exact, and ``Always_GS1_Digital_Link`` is one header away). Pages are at most ``max_per_page`` events.
 Discovery lists are JSON(-LD) only; ``/eventTypes``, ``/bizSteps`` and ``/dispositions`` list the
 standard vocabulary plus any custom value in use.
+
+Access (``zhuisu.access.policy``): every resource needs credentials with ``epcis:read`` (401 for the public,
+whose view is the trace page). Results hold only the events the asker may see — filtered in SQL, so pages
+and counts stay exact; an invisible event is 404 like a missing one. Enterprises and platform clients get
+other parties' events redacted (trade secrets), and filters on hidden fields match only their own events.
+Discovery lists list only values of visible events.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import orjson
-from fastapi import APIRouter, Request
-from sqlalchemy import Engine
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 from starlette.responses import Response
 
+from zhuisu.access import policy
+from zhuisu.access.principal import Principal
+from zhuisu.api.auth import principal, require
 from zhuisu.api.problems import ProblemError
 from zhuisu.config import Settings
 from zhuisu.epcis import cbv, render
@@ -37,6 +47,7 @@ from zhuisu.epcis.query import (
     parse_query_json,
     parse_query_params,
 )
+from zhuisu.store import access as access_store
 from zhuisu.store import queries as store
 from zhuisu.store.queries import PageTokens, QueryTooLargeError, TokenError
 
@@ -198,6 +209,42 @@ def _json_response(body: Any, fmt: Format, headers: dict[str, str] | None = None
     return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
 
 
+# --- access --------------------------------------------------------------------------------------------
+
+
+def _visibility(who: Principal, query: EventQuery | None = None) -> ColumnElement[bool] | None:
+    """The SQL condition of what ``who`` may see (None: everything); 401/403 without ``epcis:read``."""
+    require(who, "epcis:read")
+    if who.is_admin:
+        return None
+    # Filters on what partners do not see (quantities, business transactions, sources/destinations,
+    # ILMD/extension fields) match only events captured for the asker: no oracle on hidden values.
+    owned_only = (
+        who.role in ("enterprise", "client")
+        and query is not None
+        and bool(query.links or query.quantities or query.fields or query.order_by == "field")
+    )
+    return access_store.visibility_condition(who, owned_only=owned_only)
+
+
+def _events_for(conn: Connection, who: Principal, rows: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Event bodies as ``who`` may see them: other parties' events redacted for enterprises and clients."""
+    events = store.parse_rows(rows)
+    if who.role not in ("enterprise", "client") or not rows:
+        return events
+    parties = access_store.parties_of_events(conn, [seq for seq, _ in rows])
+    partner = [
+        i for i, (seq, _) in enumerate(rows) if not any(parties.get(seq, {}).get(p) == "owner" for p in who.parties)
+    ]
+    if not partner:
+        return events
+    owners = access_store.parties_for_ids(conn, {cid for i in partner for cid in policy.hidden_values(events[i])})
+    for i in partner:
+        owner = next((p for p, rel in parties.get(rows[i][0], {}).items() if rel == "owner"), None)
+        events[i] = policy.redact(events[i], who.parties, owner, owners)
+    return events
+
+
 # --- running queries -----------------------------------------------------------------------------------
 
 
@@ -213,9 +260,11 @@ def run_query(
     query: EventQuery,
     *,
     scope: str,
+    who: Principal,
     query_name: str = "SimpleEventQuery",
 ) -> Response:
-    """Answer ``query`` as a page of an EPCISQueryDocument in the negotiated format."""
+    """Answer ``query`` as a page of an EPCISQueryDocument in the negotiated format, as ``who`` may see it."""
+    visible = _visibility(who, query)
     check_versions(request)
     fmt = negotiate(request)
     epc_format = _choice(request, "GS1-EPC-Format", render.EPC_FORMATS)
@@ -224,12 +273,14 @@ def run_query(
     token = request.query_params.get("nextPageToken") or None
     try:
         with _engine(request).connect() as conn:
-            page = store.find_events(conn, query, per_page=per_page, tokens=_tokens(request), token=token, scope=scope)
+            page = store.find_events(
+                conn, query, per_page=per_page, tokens=_tokens(request), token=token, scope=scope, visible=visible
+            )
+            events = _events_for(conn, who, page.rows)
     except TokenError as exc:
         raise ProblemError(400, f"nextPageToken: {exc}", type_=QUERY_PARAMETER) from None
     except QueryTooLargeError as exc:
         raise ProblemError(413, str(exc), type_="epcisException:QueryTooLargeException") from None
-    events = store.parse_rows(page.rows)
     headers = {"GS1-EPC-Format": epc_format}
     if page.next_token:
         headers["Link"] = _next_link(request, page.next_token, per_page)
@@ -264,8 +315,9 @@ def root_options() -> Response:
 
 @router.get("", include_in_schema=False)
 @router.get("/")
-def root(request: Request) -> Response:
+def root(request: Request, who: Principal = Depends(principal)) -> Response:
     """The top-level resources of this EPCIS repository."""
+    require(who, "epcis:read")
     check_versions(request)
     fmt = negotiate(request, xml=False)
     return _json_response(render.collection(TOP_LEVEL), fmt)
@@ -277,9 +329,10 @@ def events_options() -> Response:
 
 
 @router.get("/events")
-def get_events(request: Request) -> Response:
+def get_events(request: Request, who: Principal = Depends(principal)) -> Response:
     """All events matching the SimpleEventQuery parameters of the query string, a page at a time."""
-    return run_query(request, _parse_request_query(request), scope="/events")
+    require(who, "epcis:read")
+    return run_query(request, _parse_request_query(request), scope="/events", who=who)
 
 
 @router.options("/events/{event_id:path}", status_code=204)
@@ -288,19 +341,21 @@ def event_options() -> Response:
 
 
 @router.get("/events/{event_id:path}")
-def get_event(request: Request, event_id: str) -> Response:
-    """One event by its eventID, as an EPCISQueryDocument."""
+def get_event(request: Request, event_id: str, who: Principal = Depends(principal)) -> Response:
+    """One event by its eventID, as an EPCISQueryDocument (404 also when it is not the asker's to see)."""
+    visible = _visibility(who)
     check_versions(request)
     fmt = negotiate(request)
     epc_format = _choice(request, "GS1-EPC-Format", render.EPC_FORMATS)
     _choice(request, "GS1-CBV-XML-Format", render.CBV_XML_FORMATS)  # checked; see render.CBV_XML_WRITTEN
-    body = None
+    events: list[dict[str, Any]] = []
     if "\x00" not in event_id:  # no stored eventID has one (and PostgreSQL text cannot hold it)
         with _engine(request).connect() as conn:
-            body = store.get_event(conn, event_id)
-    if body is None:
+            found = store.find_event(conn, event_id, visible)
+            if found is not None:
+                events = _events_for(conn, who, [found])
+    if not events:
         raise ProblemError(404, f"there is no event with eventID {event_id!r}")
-    events = [orjson.loads(body)]
     headers = {"GS1-EPC-Format": epc_format}
     if fmt == "xml":
         headers["GS1-CBV-XML-Format"] = render.CBV_XML_WRITTEN
@@ -359,7 +414,8 @@ def _narrow(resource: str, value: str, query: EventQuery) -> EventQuery:
     return query.narrowed(columns=[ColumnFilter(param, column, (value,))])
 
 
-def _list_resource(request: Request, resource: str) -> Response:
+def _list_resource(request: Request, resource: str, who: Principal) -> Response:
+    visible = _visibility(who)
     check_versions(request)
     fmt = negotiate(request, xml=False)
     per_page = _per_page(request)
@@ -375,7 +431,7 @@ def _list_resource(request: Request, resource: str) -> Response:
         except (TokenError, KeyError) as exc:
             raise ProblemError(400, f"nextPageToken: {exc}", type_=QUERY_PARAMETER) from None
     with _engine(request).connect() as conn:
-        values, more = store.list_values(conn, resource, after, per_page)
+        values, more = store.list_values(conn, resource, after, per_page, visible)
     headers: dict[str, str] = {}
     members = values
     if resource in ("epcs", "readPoints", "bizLocations"):
@@ -390,21 +446,23 @@ def _list_resource(request: Request, resource: str) -> Response:
     return _json_response(render.collection(members), fmt, headers)
 
 
-def _resource_instance(request: Request, resource: str, value: str) -> Response:
+def _resource_instance(request: Request, resource: str, value: str, who: Principal) -> Response:
+    visible = _visibility(who)
     check_versions(request)
     fmt = negotiate(request, xml=False)
     stored = _resource_value(resource, value)
     with _engine(request).connect() as conn:
-        known = store.value_known(conn, resource, stored)
+        known = store.value_known(conn, resource, stored, visible)
     if not known:
         raise ProblemError(404, f"no event in this repository names {value!r} among its {resource}")
     return _json_response(render.collection(["events"]), fmt)
 
 
-def _resource_events(request: Request, resource: str, value: str) -> Response:
+def _resource_events(request: Request, resource: str, value: str, who: Principal) -> Response:
+    require(who, "epcis:read")
     stored = _resource_value(resource, value)
     query = _narrow(resource, stored if resource != "epcs" else value, _parse_request_query(request))
-    return run_query(request, query, scope=f"/{resource}/{stored}/events")
+    return run_query(request, query, scope=f"/{resource}/{stored}/events", who=who)
 
 
 def _register(resource: str) -> None:
@@ -412,14 +470,14 @@ def _register(resource: str) -> None:
     def list_options() -> Response:
         return _options("OPTIONS, GET")
 
-    def list_get(request: Request) -> Response:
-        return _list_resource(request, resource)
+    def list_get(request: Request, who: Principal = Depends(principal)) -> Response:
+        return _list_resource(request, resource, who)
 
-    def events_get(request: Request, value: str) -> Response:
-        return _resource_events(request, resource, value)
+    def events_get(request: Request, value: str, who: Principal = Depends(principal)) -> Response:
+        return _resource_events(request, resource, value, who)
 
-    def instance_get(request: Request, value: str) -> Response:
-        return _resource_instance(request, resource, value)
+    def instance_get(request: Request, value: str, who: Principal = Depends(principal)) -> Response:
+        return _resource_instance(request, resource, value, who)
 
     list_get.__doc__ = f"The {resource} of this repository (a Collection), a page at a time."
     events_get.__doc__ = f"Events of one of the {resource}, filtered further by query parameters."
@@ -469,8 +527,9 @@ def queries_options() -> Response:
 
 
 @router.get("/queries")
-def list_queries(request: Request) -> Response:
+def list_queries(request: Request, who: Principal = Depends(principal)) -> Response:
     """The named queries, by name, a page at a time."""
+    require(who, "epcis:read")
     check_versions(request)
     fmt = negotiate(request, xml=False)
     per_page = _per_page(request)
@@ -492,10 +551,11 @@ def list_queries(request: Request) -> Response:
 
 
 @router.post("/queries", status_code=201)
-async def create_query(request: Request) -> Response:
+async def create_query(request: Request, who: Principal = Depends(principal)) -> Response:
     """Create a named query from ``{"name": …, "query": {…}}``; 201 with its Location, 409 if the name is taken."""
     from fastapi.concurrency import run_in_threadpool
 
+    require(who, "epcis:read")
     check_versions(request)
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media not in ("application/json", "application/ld+json") and not media.endswith("+json"):
@@ -527,16 +587,18 @@ def query_options() -> Response:
 
 
 @router.get("/queries/{name}")
-def get_query(request: Request, name: str) -> Response:
+def get_query(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """The definition of a named query."""
+    require(who, "epcis:read")
     check_versions(request)
     fmt = negotiate(request, xml=False)
     return _json_response({"name": name, "query": _load_named(request, name)}, fmt)
 
 
 @router.delete("/queries/{name}", status_code=204)
-def delete_query(request: Request, name: str) -> Response:
+def delete_query(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """Remove a named query."""
+    require(who, "epcis:read")
     if not store.delete_named_query(_engine(request), name):
         raise ProblemError(404, f"there is no named query {name!r}", type_="epcisException:NoSuchNameException")
     return Response(status_code=204)
@@ -548,8 +610,9 @@ def query_events_options() -> Response:
 
 
 @router.get("/queries/{name}/events")
-def get_query_events(request: Request, name: str) -> Response:
+def get_query_events(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """The events a named query selects, a page at a time."""
+    require(who, "epcis:read")
     stored = _load_named(request, name)
     extra = sorted(set(request.query_params) - PAGING_PARAMS)
     if extra:
@@ -562,12 +625,13 @@ def get_query_events(request: Request, name: str) -> Response:
         query = parse_query_json(stored)
     except EPCISError as err:
         raise _query_problem(err) from None
-    return run_query(request, query, scope=f"/queries/{name}/events")
+    return run_query(request, query, scope=f"/queries/{name}/events", who=who)
 
 
 @router.delete("/nextPageToken/{token}", status_code=204)
-def release_token(request: Request, token: str) -> Response:
+def release_token(request: Request, token: str, who: Principal = Depends(principal)) -> Response:
     """Page tokens hold no server resources here (they carry their own state): nothing to release."""
+    require(who, "epcis:read")
     body, dot, _ = token.partition(".")
     if not dot or not body:
         raise ProblemError(404, "nextPageToken is not one this server issued")

@@ -22,7 +22,7 @@ from multiprocessing import forkserver, get_context
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from zhuisu.epcis import hash as event_hashing
 from zhuisu.epcis import jsonld
@@ -64,6 +64,9 @@ class CaptureResult:
             self.problem_count += 1
             if len(self.problems) < MAX_REPORTED_PROBLEMS:
                 self.problems.append(p)
+
+
+OnCommit = Callable[[Connection, CaptureResult], None]
 
 
 def now_micros() -> int:
@@ -233,10 +236,13 @@ def capture_events(
     collect_ids: bool = False,
     refused: Mapping[int, list[Problem]] | None = None,
     party: str | None = None,
+    on_commit: OnCommit | None = None,
 ) -> CaptureResult:
     """Capture events (internal JSON-LD form) in one transaction; see the module docstring.
 
-    ``party`` is the party code (主体码) the events are captured for: they become its events.
+    ``party`` is the party code (主体码) the events are captured for: they become its events. ``on_commit`` is
+    called with the connection and the result just before a capture that stores is committed, so what it
+    writes (an audit entry) is committed with the events or not at all.
 
     ``refused`` holds problems found before (XSD validation of an XML document), by event index: those
     events are reported with them and not stored.
@@ -252,6 +258,7 @@ def capture_events(
         collect_ids=collect_ids,
         refused=refused,
         party=party,
+        on_commit=on_commit,
     )
 
 
@@ -266,6 +273,7 @@ def _store(
     refused: Mapping[int, list[Problem]] | None = None,
     progress: Callable[[int], None] | None = None,
     party: str | None = None,
+    on_commit: OnCommit | None = None,
 ) -> CaptureResult:
     """Write prepared events in batches inside one transaction, then append them to the ledger.
 
@@ -353,6 +361,8 @@ def _store(
             else:
                 if seq_range[1] >= 0:
                     _append_to_ledger(conn, capture_id, seq_range[0], seq_range[1])
+                if on_commit:
+                    on_commit(conn, result)
                 trans.commit()
     finally:
         if lock:

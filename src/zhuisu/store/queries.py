@@ -286,7 +286,12 @@ class EventPage:
 
 
 def select_events(
-    q: EventQuery, o: _Order, *, after: tuple[Any, int] | None = None, limit: int | None = None
+    q: EventQuery,
+    o: _Order,
+    *,
+    after: tuple[Any, int] | None = None,
+    limit: int | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> Select[Any]:
     cols: list[Any] = [E.seq, E.body]
     if o.key is not None:
@@ -295,6 +300,8 @@ def select_events(
     if o.join is not None:
         stmt = stmt.select_from(epcis_event.outerjoin(o.join, o.join.c.seq == E.seq))
     stmt = stmt.where(*conditions(q))
+    if visible is not None:
+        stmt = stmt.where(visible)
     if after is not None:
         stmt = stmt.where(_after(o, after[0], after[1]))
     stmt = stmt.order_by(*_order_by(o))
@@ -303,9 +310,10 @@ def select_events(
     return stmt
 
 
-def count_up_to(conn: Connection, q: EventQuery, limit: int) -> int:
+def count_up_to(conn: Connection, q: EventQuery, limit: int, visible: ColumnElement[bool] | None = None) -> int:
     """How many events match ``q``, counting no further than ``limit`` (cheap on large results)."""
-    sub = select(E.seq).where(*conditions(q)).limit(limit).subquery()
+    where = conditions(q) + ([visible] if visible is not None else [])
+    sub = select(E.seq).where(*where).limit(limit).subquery()
     return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
 
 
@@ -325,10 +333,13 @@ def find_events(
     tokens: PageTokens,
     token: str | None = None,
     scope: str = "",
+    visible: ColumnElement[bool] | None = None,
 ) -> EventPage:
     """A page of the events matching ``q`` in its order; ``token`` continues a previous page.
 
     ``scope`` names what else the request fixes (a resource path) so a token cannot cross resources.
+    ``visible`` (``zhuisu.store.access.visibility_condition``) keeps only the events the asker may see; it is
+    part of the SQL, so pages, ``maxEventCount`` and ``eventCountLimit`` count visible events only.
     Raises ``TokenError`` for a bad token and ``QueryTooLargeError`` when ``maxEventCount`` is exceeded.
     """
     bound = f"{scope}|{q.fingerprint()}"
@@ -344,7 +355,7 @@ def find_events(
             kind = state.get("c")
         except (KeyError, TypeError, ValueError):
             raise TokenError("nextPageToken is not one this server issued (damaged or altered)") from None
-    if q.max_event_count is not None and count_up_to(conn, q, q.max_event_count + 1) > q.max_event_count:
+    if q.max_event_count is not None and count_up_to(conn, q, q.max_event_count + 1, visible) > q.max_event_count:
         raise QueryTooLargeError(q.max_event_count)
     limit = per_page
     if q.event_count_limit is not None:
@@ -352,7 +363,7 @@ def find_events(
         if limit <= 0:
             return EventPage([], None)
     o = _order(conn, q, kind)
-    result = conn.execute(select_events(q, o, after=after, limit=limit + 1)).all()
+    result = conn.execute(select_events(q, o, after=after, limit=limit + 1, visible=visible)).all()
     more = len(result) > limit
     result = result[:limit]
     served += len(result)
@@ -379,13 +390,17 @@ def get_event(conn: Connection, event_id: str) -> str | None:
     When an error has been declared on the event, its declaration (the event with its errorDeclaration) is
     returned: it carries everything the original did, and says it is in error.
     """
-    row = conn.execute(
-        select(E.body)
-        .where(or_(E.event_id == event_id, E.event_hash == event_id))
-        .order_by(E.error_declared.desc(), E.seq)
-        .limit(1)
-    ).first()
-    return row[0] if row else None
+    found = find_event(conn, event_id)
+    return found[1] if found else None
+
+
+def find_event(conn: Connection, event_id: str, visible: ColumnElement[bool] | None = None) -> tuple[int, str] | None:
+    """(seq, JSON body) of the event ``get_event`` returns, if stored and (with ``visible``) visible."""
+    stmt = select(E.seq, E.body).where(or_(E.event_id == event_id, E.event_hash == event_id))
+    if visible is not None:
+        stmt = stmt.where(visible)
+    row = conn.execute(stmt.order_by(E.error_declared.desc(), E.seq).limit(1)).first()
+    return (row[0], row[1]) if row else None
 
 
 # --- discovery lists -----------------------------------------------------------------------------------
@@ -406,13 +421,21 @@ STANDARD_VALUES: dict[str, frozenset[str]] = {
 }
 
 
-def distinct_values(conn: Connection, resource: str, after: str | None, limit: int) -> list[str]:
+def distinct_values(
+    conn: Connection, resource: str, after: str | None, limit: int, visible: ColumnElement[bool] | None = None
+) -> list[str]:
     """Up to ``limit`` distinct stored values of a resource after ``after``, in the database's order.
 
-    A recursive loose index scan: one index probe per distinct value, however many events share it.
+    A recursive loose index scan: one index probe per distinct value, however many events share it. With
+    ``visible``, only values of visible events, by a plain DISTINCT over them.
     """
     col, extra = _DISTINCT[resource]
     conds = [col.is_not(None)] + ([extra] if extra is not None else [])
+    if visible is not None:
+        stmt = select(col).distinct().where(*conds, visible, *([col > after] if after is not None else []))
+        if resource == "epcs":
+            stmt = stmt.select_from(event_identifier.join(epcis_event, epcis_event.c.seq == event_identifier.c.seq))
+        return [row[0] for row in conn.execute(stmt.order_by(col).limit(limit))]
     first = select(col).where(*conds, *([col > after] if after is not None else [])).order_by(col).limit(1)
     cte = select(first.scalar_subquery().label("v"), literal(1).label("n")).cte("vals", recursive=True)
     step = select(col).where(*conds, col > cte.c.v).order_by(col).limit(1).scalar_subquery()
@@ -424,28 +447,36 @@ def distinct_values(conn: Connection, resource: str, after: str | None, limit: i
 _VOCABULARY_CAP = 10_000
 
 
-def list_values(conn: Connection, resource: str, after: str | None, limit: int) -> tuple[list[str], bool]:
+def list_values(
+    conn: Connection, resource: str, after: str | None, limit: int, visible: ColumnElement[bool] | None = None
+) -> tuple[list[str], bool]:
     """A page of a discovery list, and whether more follow.
 
     Event types, business steps and dispositions list the standard vocabulary and every custom value
     in use (as the REST binding asks); identifiers and locations list the values in use.
     """
     if resource in STANDARD_VALUES:
-        values = sorted(set(STANDARD_VALUES[resource]) | set(distinct_values(conn, resource, None, _VOCABULARY_CAP)))
+        used = distinct_values(conn, resource, None, _VOCABULARY_CAP, visible)
+        values = sorted(set(STANDARD_VALUES[resource]) | set(used))
         if after is not None:
             values = [v for v in values if v > after]
         return values[:limit], len(values) > limit
-    values = distinct_values(conn, resource, after, limit + 1)
+    values = distinct_values(conn, resource, after, limit + 1, visible)
     return values[:limit], len(values) > limit
 
 
-def value_known(conn: Connection, resource: str, value: str) -> bool:
-    """Whether a discovery resource instance exists (standard vocabulary or used by a stored event)."""
+def value_known(conn: Connection, resource: str, value: str, visible: ColumnElement[bool] | None = None) -> bool:
+    """Whether a discovery resource instance exists (standard vocabulary or used by a (visible) stored event)."""
     if value in STANDARD_VALUES.get(resource, ()):
         return True
     col, extra = _DISTINCT[resource]
     where = [col == value] + ([extra] if extra is not None else [])
-    return conn.execute(select(literal(1)).where(*where).limit(1)).first() is not None
+    stmt = select(literal(1)).where(*where)
+    if visible is not None:
+        stmt = stmt.where(visible)
+        if resource == "epcs":
+            stmt = stmt.select_from(event_identifier.join(epcis_event, epcis_event.c.seq == event_identifier.c.seq))
+    return conn.execute(stmt.limit(1)).first() is not None
 
 
 # --- named queries -------------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ capture_job = Table(
     Column("stored_count", Integer, nullable=False, default=0),
     Column("duplicate_count", Integer, nullable=False, default=0),
     Column("errors", Text, nullable=True),
+    Column("party", String(64), nullable=True),  # the party code the job captures for (access, migration 0003)
+    Column("actor", Text, nullable=True),  # who sent it: principal subject (access, migration 0003)
     Index("ix_capture_job_created_at", "created_at"),
 )
 
