@@ -41,3 +41,5 @@ class Settings:
     # Largest page of query results.
     max_per_page: int = field(default_factory=lambda: _int("ZHUISU_MAX_PER_PAGE", 1000))
     default_per_page: int = field(default_factory=lambda: _int("ZHUISU_PER_PAGE", 30))
+    # The platform's own resolver: stem of the GS1 Digital Links and platform-code URLs on issued labels.
+    resolver_base: str = field(default_factory=lambda: os.environ.get("ZHUISU_RESOLVER_BASE", "http://127.0.0.1:8000"))

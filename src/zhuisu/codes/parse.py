@@ -2,7 +2,8 @@
 
 Scheme names are stable: ``gs1-digital-link``, ``gs1-element-string``, ``gtin``, ``sscc``, ``gln``,
 ``epc-urn``, ``uscc``, ``cn-region``, ``cn-drug``, ``cn-pesticide``, ``cn-vet-drug``, ``cn-seed``, ``ma``,
-``handle``, ``zhuisu``; anything else is ``unknown`` (never guessed).
+``handle``, ``zhuisu`` (platform trace codes, bare or as a resolver URL ``…/t/<code>``, check character
+verified); anything else is ``unknown`` (never guessed).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from zhuisu.codes.element_string import parse_element_string, parse_scan_data
 from zhuisu.codes.epc import canonical_id, parse_epc_uri
 from zhuisu.codes.errors import IdentifierError
 from zhuisu.codes.gs1 import GS1KeyError, gtin_info, validate_key
+from zhuisu.codes.issue import parse_platform_code
 
 __all__ = ["ParsedCode", "parse_code"]
 
@@ -39,6 +41,12 @@ class ParsedCode:
         return asdict(self)
 
 
+# Platform trace codes (zhuisu.codes.issue): "<party code>-<S|L><12 characters><check>", bare or as the last path
+# segment after /t/ of a resolver URL.
+_PLATFORM_SHAPE_RE = re.compile(r"[0-9A-Za-z]{1,40}-[SLsl][0-9A-Za-z]{13}")
+_PLATFORM_URL_RE = re.compile(
+    r"^https?://[^/?#]+(?:/[^?#]*)?/t/([0-9A-Za-z]{1,40}-[SLsl][0-9A-Za-z]{13})/?(?:[?#].*)?$", re.IGNORECASE
+)
 _USCC_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
@@ -100,11 +108,14 @@ def _parse(text: str, s: str) -> ParsedCode:
             canonical=epc.canonical(),
         )
     if s.lower().startswith(("http://", "https://")):
-        if s.lower().startswith(("https://zhuisu.", "http://zhuisu.")) or "/zhuisu/" in s:
-            return _ok(text, "zhuisu", canonical=s)
+        m = _PLATFORM_URL_RE.search(s)
+        if m is not None:
+            return _platform(text, m.group(1))
         if looks_like_digital_link(s) or s[:8].lower() != s[:8]:
             dl = parse_digital_link(s)
             return _ok(text, "gs1-digital-link", fields={"stem": dl.stem}, ai=dict(dl.ais), canonical=dl.canonical())
+        if s.lower().startswith(("https://zhuisu.", "http://zhuisu.")) or "/zhuisu/" in s:
+            return _ok(text, "zhuisu", canonical=s)
         return ParsedCode(input=text, ok=False, scheme="unknown", error="a URL, but not a GS1 Digital Link")
     if s.startswith("]"):
         scan = parse_scan_data(s)
@@ -144,10 +155,21 @@ def _parse(text: str, s: str) -> ParsedCode:
     if len(s) == 18 and _USCC_RE.fullmatch(s.upper()):
         c = cn.parse_uscc(s)
         return _ok(text, c.scheme, fields=c.fields, canonical=c.value)
+    if _PLATFORM_SHAPE_RE.fullmatch(s):
+        return _platform(text, s)
     if any(k in s for k in ("品种名称", "单元识别代码", "生产经营者名称")):
         c = cn.parse_seed_label(s)
         return _ok(text, c.scheme, fields=c.fields)
     return ParsedCode(input=text, ok=False, scheme="unknown", error="unknown code scheme")
+
+
+def _platform(text: str, code: str) -> ParsedCode:
+    """A platform trace code (bare, or in a resolver URL ``…/t/<code>``), its check character verified."""
+    try:
+        pc = parse_platform_code(code)
+    except IdentifierError as exc:
+        return _bad(text, "zhuisu", exc)
+    return _ok(text, "zhuisu", fields={"party_code": pc.party_code, "kind": pc.kind}, canonical=pc.code)
 
 
 def _element_string_result(text: str, ais: tuple[tuple[str, str], ...], fields: dict[str, str], dl: Any) -> ParsedCode:
