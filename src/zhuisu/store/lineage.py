@@ -1,16 +1,454 @@
 """The lineage graph's tables and SQL: kept up to date inside each capture transaction.
 
-SKELETON — the lineage helper replaces the body below; the signature is the contract capture uses.
+``lineage_node`` numbers every identified object (canonical identifier → integer id; transformations are
+hub nodes, see ``zhuisu.trace.rules``); ``lineage_edge`` holds the facts events imply, indexed both ways so
+a walk reads only indexes: ``(src, kind, dst, t, seq)`` forward and ``(dst, kind, src, t, seq)`` backward.
+``lineage_retracted`` lists events corrected by an error declaration: their edges are deleted and their
+steps left out. Which events touch a node is read from ``event_identifier`` (already indexed by id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import Connection
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Index,
+    String,
+    Table,
+    Text,
+    delete,
+    false,
+    func,
+    inspect,
+    select,
+)
 
 from zhuisu.epcis.index import IndexedEvent
+from zhuisu.store.schema import BigId, epcis_event, event_identifier, metadata
+from zhuisu.trace.rules import Edge, edges_of
+
+lineage_node = Table(
+    "lineage_node",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ident", Text, nullable=False),
+    Index("ux_lineage_node_ident", "ident", unique=True),
+)
+
+lineage_edge = Table(
+    "lineage_edge",
+    metadata,
+    Column("src", BigInteger, nullable=False),
+    Column("dst", BigInteger, nullable=False),  # 0: every child (unpack-all)
+    Column("kind", String(1), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("t", BigInteger, nullable=False),
+    Column("qty", Float, nullable=True),
+    Column("uom", String(16), nullable=True),
+    Index("ix_lineage_edge_src", "src", "kind", "dst", "t", "seq"),
+    Index("ix_lineage_edge_dst", "dst", "kind", "src", "t", "seq"),
+    Index("ix_lineage_edge_seq", "seq"),
+)
+
+lineage_retracted = Table(
+    "lineage_retracted",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)
+
+CHUNK = 500
+READ_CHUNK = 2000  # identifiers per look-up while walking (under both stores' bound-parameter limits)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert_ignore(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def node_ids(conn: Connection, idents: Collection[str], *, create: bool = False) -> dict[str, int]:
+    """Integer ids of ``idents`` (those known; all of them when ``create``)."""
+    out: dict[str, int] = {}
+    wanted = sorted(set(idents) - {""})
+    for chunk in _chunks(wanted):
+        out.update(
+            conn.execute(select(lineage_node.c.ident, lineage_node.c.id).where(lineage_node.c.ident.in_(chunk))).all()
+        )
+    if create:
+        missing = [i for i in wanted if i not in out]
+        if missing:
+            conn.execute(_insert_ignore(conn, lineage_node), [{"ident": i} for i in missing])
+            out.update(node_ids(conn, missing))
+    return out
+
+
+def node_idents(conn: Connection, ids: Collection[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(ids) - {0})):
+        out.update(
+            conn.execute(select(lineage_node.c.id, lineage_node.c.ident).where(lineage_node.c.id.in_(chunk))).all()
+        )
+    return out
 
 
 def record(conn: Connection, stored: Sequence[tuple[int, IndexedEvent]]) -> None:
-    """Inside the capture transaction: add the nodes and edges the newly stored events imply (seq order)."""
+    """Inside the capture transaction: add the nodes and edges the newly stored events imply (seq order).
+
+    An error declaration retracts the event it corrects (same eventID, stored earlier): its edges go and its
+    seq is listed in ``lineage_retracted``. Rows go in through the driver (``executemany``; COPY on
+    PostgreSQL), as the event rows do: keeping the lineage must not slow capture much.
+    """
+    edges: list[Edge] = []
+    declared: list[str] = []
+    for seq, event in stored:
+        if event.error_declared:
+            declared.append(event.event_id)
+        else:
+            edges.extend(edges_of(seq, event))
+    if edges:
+        ids = _node_ids_raw(conn, {e.src for e in edges} | {e.dst for e in edges})
+        ids[""] = 0
+        rows = [(ids[e.src], ids[e.dst], e.kind, e.seq, e.time, e.qty, e.uom) for e in edges]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if conn.dialect.name == "postgresql":
+                with cursor.copy("COPY lineage_edge (src, dst, kind, seq, t, qty, uom) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    "INSERT INTO lineage_edge (src, dst, kind, seq, t, qty, uom) VALUES (?,?,?,?,?,?,?)", rows
+                )
+        finally:
+            cursor.close()
+    if declared:
+        retract(conn, declared)
+
+
+def _node_ids_raw(conn: Connection, idents: Collection[str]) -> dict[str, int]:
+    """Ids of ``idents``, creating the missing nodes (concurrent captures: ON CONFLICT DO NOTHING)."""
+    wanted = sorted(set(idents) - {""})
+    out: dict[str, int] = {}
+    if conn.dialect.name == "postgresql" and wanted:  # arrays: two statements, no per-value parameters
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "INSERT INTO lineage_node (ident) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (wanted,)
+            )
+            cursor.execute("SELECT ident, id FROM lineage_node WHERE ident = ANY(%s)", (wanted,))
+            return dict(cursor.fetchall())
+        finally:
+            cursor.close()
+    for chunk in _chunks(wanted):
+        sql = f"SELECT ident, id FROM lineage_node WHERE ident IN ({_marks(len(chunk))})"
+        out.update(_raw(conn, sql, chunk))  # type: ignore[arg-type]
+    missing = [i for i in wanted if i not in out]
+    if missing:
+        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                f"INSERT INTO lineage_node (ident) VALUES ({ph}) ON CONFLICT DO NOTHING", [(i,) for i in missing]
+            )
+        finally:
+            cursor.close()
+        for chunk in _chunks(missing):
+            sql = f"SELECT ident, id FROM lineage_node WHERE ident IN ({_marks(len(chunk))})"
+            out.update(_raw(conn, sql, chunk))  # type: ignore[arg-type]
+    return out
+
+
+def retract(conn: Connection, event_ids: Sequence[str]) -> None:
+    """Retract the (not error-declared) events with these eventIDs from the lineage."""
+    seqs: list[int] = []
+    for chunk in _chunks(list(event_ids)):
+        seqs.extend(
+            conn.execute(
+                select(epcis_event.c.seq).where(
+                    epcis_event.c.event_id.in_(chunk), epcis_event.c.error_declared == false()
+                )
+            ).scalars()
+        )
+    if not seqs:
+        return
+    conn.execute(_insert_ignore(conn, lineage_retracted), [{"seq": s} for s in seqs])
+    for chunk in _chunks(seqs):
+        conn.execute(delete(lineage_edge).where(lineage_edge.c.seq.in_(chunk)))
+
+
+def rebuild(conn: Connection, batch: int = 1000) -> int:
+    """Build the lineage of every stored event again, in seq order (migration of older databases)."""
+    import orjson
+
+    from zhuisu.epcis.index import index_event
+
+    conn.execute(delete(lineage_edge))
+    conn.execute(delete(lineage_retracted))
+    last = 0
+    count = 0
+    while True:
+        rows = conn.execute(
+            select(epcis_event.c.seq, epcis_event.c.body, epcis_event.c.event_hash, epcis_event.c.record_time)
+            .where(epcis_event.c.seq > last)
+            .order_by(epcis_event.c.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return count
+        stored = [
+            (seq, index_event(orjson.loads(body), event_hash=event_hash, record_time=rt))
+            for seq, body, event_hash, rt in rows
+        ]
+        record(conn, stored)
+        count += len(rows)
+        last = rows[-1][0]
+
+
+def _raw(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``?`` placeholders) through the driver: the walk's hot queries skip SQLAlchemy's compiler."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _in_rows(conn: Connection, sql: str, values: Sequence[Any], extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` whose ``IN ({})`` takes ``values`` (then ``extra`` parameters): many values go to
+    PostgreSQL as one array (``= ANY(?)``: no planning of thousands of literals), else chunks of placeholders."""
+    out: list[tuple[Any, ...]] = []
+    if conn.dialect.name == "postgresql" and len(values) > 200:  # few values: a literal list plans better
+        for chunk in _chunks(values, 50_000):
+            out.extend(_raw(conn, sql.replace("IN ({})", "= ANY(?)"), [list(chunk), *extra]))
+        return out
+    for chunk in _chunks(values, READ_CHUNK):
+        out.extend(_raw(conn, sql.format(_marks(len(chunk))), [*chunk, *extra]))
+    return out
+
+
+_OUT_SQL = (
+    "SELECT s.ident, COALESCE(d.ident, ''), e.kind, e.seq, e.t FROM lineage_node s "
+    "JOIN lineage_edge e ON e.src = s.id LEFT JOIN lineage_node d ON d.id = e.dst WHERE s.ident IN ({})"
+)
+_IN_SQL = (
+    "SELECT s.ident, d.ident, e.kind, e.seq, e.t FROM lineage_node d "
+    "JOIN lineage_edge e ON e.dst = d.id JOIN lineage_node s ON s.id = e.src WHERE d.ident IN ({})"
+)
+_UNPACK_ALL_SQL = (
+    "SELECT s.ident, '', e.kind, e.seq, e.t FROM lineage_node s "
+    "JOIN lineage_edge e ON e.src = s.id AND e.kind = 'd' AND e.dst = 0 WHERE s.ident IN ({})"
+)
+_TOUCH_SQL = (
+    "SELECT i.id, e.seq, e.event_time FROM event_identifier i JOIN epcis_event e ON e.seq = i.seq "
+    "WHERE i.id IN ({}) AND e.error_declared = ? AND NOT EXISTS (SELECT 1 FROM lineage_retracted r WHERE r.seq = e.seq)"
+)
+
+
+class DbGraph:
+    """``zhuisu.trace.walk.GraphSource`` over the lineage tables of one connection.
+
+    Each node's outgoing and incoming edges are read once per ``DbGraph`` (one query per direction and
+    frontier level, through the covering indexes) and kept, so the walk's several look-ups cost one query.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._out: dict[str, list[Edge]] = {}
+        self._in: dict[str, list[Edge]] = {}
+        self._touch: dict[str, set[tuple[str, int, int]]] = {}
+
+    def _fill(self, cache: dict[str, list[Edge]], nodes: Collection[str], sql: str, key: int) -> None:
+        missing = [n for n in set(nodes) if n not in cache and n]
+        for n in missing:
+            cache[n] = []
+        for src, dst, kind, seq, t in _in_rows(self.conn, sql, missing):
+            cache[src if key == 0 else dst].append(Edge(src, dst, kind, seq, t))
+
+    def out(self, nodes: Collection[str], kinds: str) -> list[Edge]:
+        self._fill(self._out, nodes, _OUT_SQL, 0)
+        return [e for n in set(nodes) for e in self._out.get(n, ()) if e.kind in kinds]
+
+    def into(self, nodes: Collection[str], kinds: str) -> list[Edge]:
+        self._fill(self._in, nodes, _IN_SQL, 1)
+        return [e for n in set(nodes) for e in self._in.get(n, ()) if e.kind in kinds]
+
+    def unpack_all(self, parents: Collection[str]) -> list[Edge]:
+        known = [p for p in set(parents) if p in self._out]
+        out = [e for p in known for e in self._out[p] if e.kind == "d" and e.dst == ""]
+        rest = [p for p in set(parents) if p not in self._out and p]
+        out.extend(Edge(*row) for row in _in_rows(self.conn, _UNPACK_ALL_SQL, rest))
+        return out
+
+    def touches(self, nodes: Collection[str]) -> list[tuple[str, int, int]]:
+        missing = sorted({n for n in nodes if n not in self._touch})
+        for n in missing:
+            self._touch[n] = set()
+        for node, seq, t in _in_rows(self.conn, _TOUCH_SQL, missing, [False]):
+            self._touch[node].add((node, seq, t))  # an event naming a node in two roles counts once
+        return [row for n in set(nodes) for row in self._touch.get(n, ())]
+
+
+def edge_quantities(
+    conn: Connection, seqs: Collection[int]
+) -> list[tuple[int, str, str, str, float | None, str | None]]:
+    """(seq, src, dst, kind, qty, uom) of the edges of these events."""
+    e = lineage_edge.c
+    rows: list[tuple[int, int, int, str, float | None, str | None]] = []
+    for chunk in _chunks(sorted(seqs)):
+        rows.extend(conn.execute(select(e.seq, e.src, e.dst, e.kind, e.qty, e.uom).where(e.seq.in_(chunk))))
+    names = node_idents(conn, {r[1] for r in rows} | {r[2] for r in rows})
+    names[0] = ""
+    return [(s, names[a], names[b], k, q, u) for s, a, b, k, q, u in rows]
+
+
+EVENT_COLUMNS = (
+    "seq",
+    "event_id",
+    "event_type",
+    "event_time",
+    "event_tz",
+    "action",
+    "biz_step",
+    "disposition",
+    "read_point",
+    "biz_location",
+    "transformation_id",
+    "body",
+)
+
+
+def events(conn: Connection, seqs: Collection[int]) -> list[dict[str, Any]]:
+    """Stored events by seq (columns of ``EVENT_COLUMNS``), in (event time, seq) order."""
+    out: list[dict[str, Any]] = []
+    sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM epcis_event WHERE seq IN ({{}})"
+    out.extend(dict(zip(EVENT_COLUMNS, row, strict=True)) for row in _in_rows(conn, sql, sorted(seqs)))
+    out.sort(key=lambda r: (r["event_time"], r["seq"]))
+    return out
+
+
+def event_links(conn: Connection, seqs: Collection[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """seq → (kind, type, canonical value) of bizTransactions, sources and destinations."""
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for chunk in _chunks(sorted(seqs)):
+        sql = f"SELECT seq, kind, type, value FROM event_link WHERE seq IN ({_marks(len(chunk))})"
+        for seq, kind, typ, value in _raw(conn, sql, chunk):
+            out.setdefault(seq, []).append((kind, typ, value))
+    return out
+
+
+def biz_transactions(conn: Connection, seqs: Collection[int]) -> dict[int, list[tuple[str, str]]]:
+    """seq → (type, canonical value) of each event's business transactions, from the stored bodies."""
+    from zhuisu.trace.engine import links_of  # the same canonical form the index uses
+
+    out: dict[int, list[tuple[str, str]]] = {}
+    for seq, body in _in_rows(conn, "SELECT seq, body FROM epcis_event WHERE seq IN ({})", sorted(set(seqs))):
+        out[seq] = [(t, v) for k, t, v in links_of(orjson.loads(body)) if k == "bizTransaction"]
+    return out
+
+
+def events_by_biz_transaction(conn: Connection, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+    """(type, value) → seqs of the events naming that business transaction (index ``ix_event_link_value``)."""
+    out: dict[tuple[str, str], set[int]] = {}
+    for typ, value in sorted(pairs):
+        rows = _raw(
+            conn,
+            "SELECT seq FROM event_link WHERE kind = 'bizTransaction' AND type = ? AND value = ?",
+            [typ, value],
+        )
+        out[(typ, value)] = {r[0] for r in rows}
+    return out
+
+
+_TABLE_COLUMNS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _columns(conn: Connection, table: str) -> frozenset[str]:
+    """Columns of another area's table, or empty when it does not exist (yet) in this database."""
+    key = (str(conn.engine.url), table)
+    if key not in _TABLE_COLUMNS:
+        insp = inspect(conn)
+        cols = frozenset(c["name"] for c in insp.get_columns(table)) if insp.has_table(table) else frozenset()
+        if not cols:
+            return cols  # not cached: the table may be created later in this process
+        _TABLE_COLUMNS[key] = cols
+    return _TABLE_COLUMNS[key]
+
+
+def registry_places(conn: Connection, codes: Collection[str]) -> dict[str, dict[str, str | None]]:
+    """Location code, party code or party GLN Digital Link (``https://id.gs1.org/417/<gln>``) → {name,
+    party_code, region} from the registry tables (when this database has them)."""
+    out: dict[str, dict[str, str | None]] = {}
+    wanted = sorted(set(codes) - {""})
+    if not wanted:
+        return out
+    if {"code", "name", "party_code", "region"} <= _columns(conn, "registry_location"):
+        for chunk in _chunks(wanted):
+            sql = f"SELECT code, name, party_code, region FROM registry_location WHERE code IN ({_marks(len(chunk))})"
+            for code, name, party, region in _raw(conn, sql, chunk):
+                out[code] = {"name": name, "party_code": party, "region": region}
+    if {"gln", "name", "party_code", "region"} <= _columns(conn, "registry_party"):
+        glns = {c.rsplit("/", 1)[-1]: c for c in wanted if c.startswith("https://id.gs1.org/417/")}
+        plain = [c for c in wanted if not c.startswith(("http", "urn:"))]
+        for chunk in _chunks([*plain, *glns]):
+            sql = (
+                "SELECT party_code, gln, name, region FROM registry_party "
+                f"WHERE party_code IN ({_marks(len(chunk))}) OR gln IN ({_marks(len(chunk))})"
+            )
+            for party, gln, name, region in _raw(conn, sql, [*chunk, *chunk]):
+                info: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
+                if party in plain:
+                    out[party] = info
+                if gln in glns:
+                    out[glns[gln]] = info
+    return out
+
+
+def has_node(conn: Connection, ident: str) -> bool:
+    return bool(node_ids(conn, [ident])) or bool(
+        conn.execute(select(event_identifier.c.seq).where(event_identifier.c.id == ident).limit(1)).first()
+    )
+
+
+def sample_nodes(conn: Connection, k: int, rnd: Any) -> list[str]:
+    """Up to ``k`` random object identifiers (not transformation hubs) for benchmarks."""
+    top = conn.execute(select(func.max(lineage_node.c.id))).scalar() or 0
+    out: list[str] = []
+    tries = 0
+    while len(out) < k and top and tries < k * 20:
+        tries += 1
+        ident = conn.execute(select(lineage_node.c.ident).where(lineage_node.c.id == rnd.randint(1, top))).scalar()
+        if ident and not ident.startswith("urn:zhuisu:xform:"):
+            out.append(ident)
+    return out
+
+
+def event_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(epcis_event)).scalar() or 0)
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL; autovacuum does it later anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE")
