@@ -243,15 +243,21 @@ def demo_load(
     db: DbOption = "sqlite:///./zhuisu-demo.db",
     fresh: Annotated[bool, typer.Option(help="Start from an empty database (SQLite files only).")] = False,
 ) -> None:
-    """Load the demo data set: a pork chain and a drug chain, as EPCIS events."""
+    """Load the demo data set: registered parties and products, issued codes, a pork chain and a drug chain."""
     from zhuisu import demo
+    from zhuisu.config import Settings
 
     if fresh:
         demo.remove_sqlite_file(db)
     engine = _engine(db)
-    result = demo.load(engine)
+    base = Settings().resolver_base
+    result = demo.load(engine, resolver_base=base)
+    if not result.success:
+        _fail("the demo events were refused: " + "; ".join(p.message for p in result.problems[:3]))
     typer.echo(f"demo data: {result.event_count} events, {result.stored} stored, {result.duplicates} already there")
-    for line in demo.describe():
+    for line in demo.describe(engine, base):
+        typer.echo(f"  {line}")
+    for line in demo.ensure_accounts(engine):
         typer.echo(f"  {line}")
 
 
