@@ -12,6 +12,9 @@ import typer
 from rich.console import Console
 
 from zhuisu.access import cli as access_cli
+from zhuisu.cli_support import DbOption
+from zhuisu.cli_support import fail as _fail
+from zhuisu.cli_support import open_engine as _engine
 from zhuisu.codes import cli as codes_cli
 from zhuisu.config import DEFAULT_DB
 from zhuisu.ledger import cli as ledger_cli
@@ -32,25 +35,6 @@ app.add_typer(epcis_app, name="epcis")
 app.add_typer(demo_app, name="demo")
 
 err = Console(stderr=True)
-DbOption = Annotated[
-    str, typer.Option("--db", envvar="ZHUISU_DB", help="Database URL (sqlite:/// or postgresql+psycopg://).")
-]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _engine(db: str) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from zhuisu.store.db import open_store
-
-    try:
-        return open_store(db)
-    except SQLAlchemyError as exc:
-        _fail(f"cannot open the database {db}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 @app.command()

@@ -15,15 +15,15 @@ import orjson
 import typer
 from rich.console import Console
 
+from zhuisu.cli_support import DbOption
+from zhuisu.cli_support import fail as _fail
+from zhuisu.cli_support import open_engine as _engine
 from zhuisu.config import DEFAULT_DB
 
 apikey_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 user_app = typer.Typer(help="Web users: create, list, set a password, disable, enable.", no_args_is_help=True)
 
 err = Console(stderr=True)
-DbOption = Annotated[
-    str, typer.Option("--db", envvar="ZHUISU_DB", help="Database URL (sqlite:/// or postgresql+psycopg://).")
-]
 RoleOption = Annotated[str, typer.Option("--role", help="admin, regulator, enterprise or client.")]
 PartyOption = Annotated[
     list[str] | None, typer.Option("--party", help="Party code (主体码) it acts for; repeat for a client.")
@@ -32,22 +32,6 @@ RegionOption = Annotated[
     list[str] | None, typer.Option("--region", help="Regulator jurisdiction: GB/T 2260 prefix ('' nationwide).")
 ]
 SectorOption = Annotated[list[str] | None, typer.Option("--sector", help="Regulator sectors (none: all).")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _engine(db: str) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from zhuisu.store.db import open_store
-
-    try:
-        return open_store(db)
-    except SQLAlchemyError as exc:
-        _fail(f"cannot open the database {db}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 def _role(role: str) -> Any:

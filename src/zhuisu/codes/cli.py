@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
+from zhuisu.cli_support import DbOption
+from zhuisu.cli_support import fail as _fail
+from zhuisu.cli_support import open_engine as _engine
 from zhuisu.codes.parse import parse_code
 from zhuisu.config import DEFAULT_DB
 
@@ -40,24 +42,7 @@ def parse_cmd(
 # --- issuing and labels (zhuisu codes issue / zhuisu codes labels) -----------------------------------------
 
 _err = Console(stderr=True)
-_DB_HELP = "Database URL (sqlite:/// or postgresql+psycopg://)."
 PDF_MAX_LABELS = 20_000  # reportlab keeps a document's pages in memory until it is saved
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    _err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _open(db: str) -> Engine:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from zhuisu.store.db import open_store
-
-    try:
-        return open_store(db)
-    except SQLAlchemyError as exc:
-        _fail(f"cannot open the database {db}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 @app.command("issue")
@@ -66,7 +51,7 @@ def issue_cmd(
     kind: Annotated[str, typer.Option("--kind", help="serial (一物一码) or lot (一批一码)")],
     count: Annotated[int, typer.Option("--count", help="How many codes")] = 1,
     lot: Annotated[str | None, typer.Option("--lot", help="Lot number the codes belong to (AI 10)")] = None,
-    db: Annotated[str, typer.Option("--db", envvar="ZHUISU_DB", help=_DB_HELP)] = DEFAULT_DB,
+    db: DbOption = DEFAULT_DB,
     json_out: Annotated[bool, typer.Option("--json", help="Print the batch as one JSON object")] = False,
 ) -> None:
     """Issue COUNT new codes of a registered product, as the platform itself (the audit log says ``system``).
@@ -81,7 +66,7 @@ def issue_cmd(
     from zhuisu.store import codes as store
     from zhuisu.store.registry import get_product
 
-    engine = _open(db)
+    engine = _engine(db)
     with engine.connect() as conn:
         found = get_product(conn, product)
     if found is None:
@@ -121,7 +106,7 @@ def labels_cmd(
     symbology: Annotated[str, typer.Option("--symbology", help="qr or datamatrix")] = "qr",
     offset: Annotated[int, typer.Option("--offset", help="Skip this many codes of the batch")] = 0,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many labels")] = None,
-    db: Annotated[str, typer.Option("--db", envvar="ZHUISU_DB", help=_DB_HELP)] = DEFAULT_DB,
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Print the labels of a batch: an A4 PDF sheet (--pdf FILE) or PNG images (--png DIR)."""
     from zhuisu.codes import labels
@@ -132,7 +117,7 @@ def labels_cmd(
         _fail("give exactly one of --pdf FILE or --png DIR")
     if symbology not in ("qr", "datamatrix"):
         _fail(f"--symbology must be qr or datamatrix, not {symbology!r}")
-    engine = _open(db)
+    engine = _engine(db)
     with engine.connect() as conn:
         batch = store.get_batch(conn, batch_id)
         product = get_product(conn, batch.product_id) if batch is not None else None

@@ -16,37 +16,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from zhuisu.cli_support import DbOption
+from zhuisu.cli_support import fail as _fail
+from zhuisu.cli_support import open_engine as _engine
 from zhuisu.config import DEFAULT_DB
 
 registry_app = typer.Typer(help="Registry (备案): catalogs, parties, locations, products.", no_args_is_help=True)
 err = Console(stderr=True)
 out = Console()
 
-DbOption = Annotated[
-    str, typer.Option("--db", envvar="ZHUISU_DB", help="Database URL (sqlite:/// or postgresql+psycopg://).")
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands and command groups to the top-level ``zhuisu`` app."""
     app.add_typer(registry_app, name="registry")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"error: {message}", highlight=False, markup=False)
-    raise typer.Exit(code)
-
-
-def _engine(db: str) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from zhuisu.store.db import open_store
-
-    try:
-        return open_store(db)
-    except SQLAlchemyError as exc:
-        _fail(f"cannot open the database {db}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 def _print_json(value: Any) -> None:

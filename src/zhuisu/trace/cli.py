@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
 
+from zhuisu.cli_support import DbOption
+from zhuisu.cli_support import fail as _fail
+from zhuisu.cli_support import open_engine as _engine
 from zhuisu.config import DEFAULT_DB
 
 err = Console(stderr=True)
 out = Console()
-DbOption = Annotated[
-    str, typer.Option("--db", envvar="ZHUISU_DB", help="Database URL (sqlite:/// or postgresql+psycopg://).")
-]
 recall_app = typer.Typer(help="Recalls: impact assessment (销售范围及影响评估).", no_args_is_help=True)
 bench_app = typer.Typer(help="Trace benchmarks: build a realistic network, measure latencies.", no_args_is_help=True)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(message, highlight=False, markup=False)
-    raise typer.Exit(code)
-
-
-def _engine(db: str) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from zhuisu.store.db import open_store
-
-    try:
-        return open_store(db)
-    except SQLAlchemyError as exc:
-        _fail(f"Cannot open the database {db}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 def trace_command(
