@@ -102,7 +102,7 @@ def apikey_revoke(
     from zhuisu.access import service
     from zhuisu.access.principal import SYSTEM
 
-    if not service.revoke_key(_engine(db), SYSTEM, key_id):
+    if not 0 < key_id < 2**63 or not service.revoke_key(_engine(db), SYSTEM, key_id):
         _fail(f"there is no API key {key_id}")
     err.print(f"API key {key_id} revoked.", highlight=False)
 

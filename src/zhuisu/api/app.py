@@ -49,6 +49,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
 
     @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # No identifier, name or filter of the platform API holds a NUL character, and PostgreSQL text cannot
+        # hold one: refuse it before any look-up (the EPCIS interface and the resolver answer it themselves).
+        if request.url.path.startswith("/api/") and (
+            "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query
+        ):
+            return problems.problem_response(
+                400,
+                "the URL contains a NUL character (%00), which no identifier or filter holds",
+                instance=request.url.path,
+            )
+        return await call_next(request)
+
+    @app.middleware("http")
     async def _epcis_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         if request.url.path.startswith("/epcis"):

@@ -34,6 +34,7 @@ router = APIRouter(tags=["access"])
 
 SESSION_COOKIE = "zhuisu_session"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_ID = 2**63 - 1  # the largest database id (BIGINT); larger numbers name nothing
 
 
 def _engine(request: Request) -> Engine:
@@ -159,6 +160,10 @@ async def login(request: Request) -> Response:
         if is_form:
             return _login_error(request, "missing", 400, next_)
         raise ProblemError(400, "send both username and password (strings)", pointer="/username")
+    if "\x00" in username or "\x00" in password:  # no account has one (and PostgreSQL text cannot hold it)
+        if is_form:
+            return _login_error(request, "wrong", 401, next_)
+        raise ProblemError(401, "the user name or the password is wrong")
     try:
         session = await run_in_threadpool(service.login, _engine(request), username, password, remote=remote(request))
     except service.AuthError as exc:
@@ -237,6 +242,8 @@ def _strings(body: dict[str, Any], name: str) -> list[str]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ProblemError(400, f"{name} must be a list of strings", pointer=f"/{name}")
+    if any("\x00" in v for v in value):
+        raise ProblemError(400, f"{name} must not contain a NUL character", pointer=f"/{name}")
     return value
 
 
@@ -246,6 +253,8 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | N
         return None
     if not isinstance(value, str) or (required and not value):
         raise ProblemError(400, f"{name} must be a non-empty string", pointer=f"/{name}")
+    if "\x00" in value:
+        raise ProblemError(400, f"{name} must not contain a NUL character", pointer=f"/{name}")
     return value
 
 
@@ -256,13 +265,34 @@ def _role(body: dict[str, Any]) -> Role:
     return role  # type: ignore[no-any-return]
 
 
+def _digits(raw: str) -> bool:
+    # ASCII digits only: str.isdigit() also accepts "²" and other characters int() refuses.
+    return raw.isascii() and raw.isdigit()
+
+
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _digits(raw) or len(raw) > 20 or not low <= int(raw) <= high:
         raise ProblemError(400, f"{name} must be an integer from {low} to {high}")
     return int(raw)
+
+
+def _after_token(request: Request) -> int | None:
+    """The id a ``nextPageToken`` of the id-ordered lists (keys, users, audit entries) continues from."""
+    token = request.query_params.get("nextPageToken")
+    if token is None:
+        return None
+    if not _digits(token) or len(token) > 19 or int(token) > MAX_ID:
+        raise ProblemError(400, "nextPageToken is not one this server issued")
+    return int(token)
+
+
+def _known_id(value: int, what: str) -> None:
+    """404 for an id no row can have (a number beyond BIGINT would otherwise fail in the database)."""
+    if not 0 < value <= MAX_ID:
+        raise ProblemError(404, f"there is no {what} {value}")
 
 
 def _page_link(request: Request, after: int | str) -> dict[str, str]:
@@ -287,6 +317,15 @@ async def create_api_key(request: Request, who: Principal = Depends(principal)) 
     parties = _strings(body, "parties")
     if not who.is_admin and (role != "enterprise" or not parties or not set(parties) <= who.parties):
         raise ProblemError(403, "an enterprise issues keys only for itself (role enterprise, its own party)")
+    scopes = _strings(body, "scopes")
+    if who.scopes and not (scopes and set(scopes) <= policy.effective_scopes(who)):
+        # A narrowed key issues only keys narrowed at least as much: a key without scopes has all of its role's.
+        raise ProblemError(
+            403,
+            "a key with scopes issues only keys with some of its own scopes: "
+            + ", ".join(sorted(policy.effective_scopes(who))),
+            pointer="/scopes",
+        )
     days = body.get("expiresDays")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
         raise ProblemError(400, "expiresDays must be an integer from 1 to 3650", pointer="/expiresDays")
@@ -301,7 +340,7 @@ async def create_api_key(request: Request, who: Principal = Depends(principal)) 
             parties=parties,
             regions=_strings(body, "regions"),
             sectors=_strings(body, "sectors"),
-            scopes=_strings(body, "scopes"),
+            scopes=scopes,
             client=_text(body, "client"),
             expires_at=expires,
             remote=remote(request),
@@ -322,8 +361,7 @@ def list_api_keys(request: Request, who: Principal = Depends(principal)) -> Resp
     """The keys one may manage (administrators: all; an enterprise: its own), without the keys themselves."""
     require(who, "apikeys:manage")
     per_page = _int_param(request, "perPage", 100, 1, 1000)
-    token = request.query_params.get("nextPageToken")
-    after = int(token) if token and token.isdigit() else None
+    after = _after_token(request)
     with _engine(request).connect() as conn:
         rows = access_store.list_keys(
             conn, parties=None if who.is_admin else who.parties, after=after, limit=per_page + 1
@@ -333,6 +371,8 @@ def list_api_keys(request: Request, who: Principal = Depends(principal)) -> Resp
 
 
 def _manageable_key(request: Request, who: Principal, key_id: int) -> access_store.KeyRow:
+    if not 0 < key_id <= MAX_ID:
+        raise ProblemError(404, f"there is no API key {key_id} you may manage")
     with _engine(request).connect() as conn:
         row = access_store.get_key(conn, key_id)
     if row is None or not service.may_manage_key(who, row):
@@ -396,8 +436,7 @@ async def create_user(request: Request, who: Principal = Depends(principal)) -> 
 def list_users(request: Request, who: Principal = Depends(principal)) -> Response:
     require(who, "users:manage")
     per_page = _int_param(request, "perPage", 100, 1, 1000)
-    token = request.query_params.get("nextPageToken")
-    after = int(token) if token and token.isdigit() else None
+    after = _after_token(request)
     with _engine(request).connect() as conn:
         rows = access_store.list_users(conn, after=after, limit=per_page + 1)
     headers = _page_link(request, rows[per_page - 1].id) if len(rows) > per_page else {}
@@ -407,6 +446,7 @@ def list_users(request: Request, who: Principal = Depends(principal)) -> Respons
 @router.get("/api/users/{user_id}")
 def get_user(request: Request, user_id: int, who: Principal = Depends(principal)) -> Response:
     require(who, "users:manage")
+    _known_id(user_id, "user")
     with _engine(request).connect() as conn:
         user = access_store.get_user(conn, user_id)
     if user is None:
@@ -418,6 +458,7 @@ def get_user(request: Request, user_id: int, who: Principal = Depends(principal)
 async def update_user(request: Request, user_id: int, who: Principal = Depends(principal)) -> Response:
     """Deactivate/reactivate (``active``) or set a new ``password``; either ends the user's sessions."""
     require(who, "users:manage")
+    _known_id(user_id, "user")
     body = await _json_object(request)
     active = body.get("active")
     if active is not None and not isinstance(active, bool):
@@ -447,15 +488,20 @@ def _may_grant(who: Principal, party: str) -> None:
         raise _unauthorised("sign in to authorise a platform client")
     if not (who.is_admin or (who.role == "enterprise" and party in who.parties)):
         raise ProblemError(403, f"only party {party} itself (or an administrator) can authorise clients for it")
+    # Authorising a client hands it the party's capture rights: as much as issuing a key.
+    require(who, "apikeys:manage")
 
 
 @router.put("/api/clients/{client}/parties/{party}", status_code=204)
 def authorise_client(request: Request, client: str, party: str, who: Principal = Depends(principal)) -> Response:
     """Let platform client ``client`` capture for (and read like) ``party``."""
     _may_grant(who, party)
+    from zhuisu.store import registry
     from zhuisu.store.db import writing
 
     with writing(_engine(request)) as conn:
+        if registry.get_party(conn, party) is None:
+            raise ProblemError(404, f"there is no registered party {party!r}")
         if access_store.authorise_client(conn, client, party, who.subject):
             audit.record(
                 conn,
@@ -512,7 +558,9 @@ def _time_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if raw.isdigit():
+    if _digits(raw):
+        if len(raw) > 19 or int(raw) > MAX_ID:
+            raise ProblemError(400, f"{name}: {raw[:40]!r} is too large for microseconds since 1970")
         return int(raw)
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -544,11 +592,9 @@ def audit_log(request: Request, who: Principal = Depends(principal)) -> Response
         until=_time_param(request, "until"),
     )
     per_page = _int_param(request, "perPage", 100, 1, 1000)
-    token = q.get("nextPageToken")
-    if token is not None and not token.isdigit():
-        raise ProblemError(400, "nextPageToken is not one this server issued")
+    before = _after_token(request)
     jurisdiction = None if who.is_admin else access_store.jurisdiction_parties(who)
     with _engine(request).connect() as conn:
-        rows = audit.query(conn, f, limit=per_page + 1, before=int(token) if token else None, jurisdiction=jurisdiction)
+        rows = audit.query(conn, f, limit=per_page + 1, before=before, jurisdiction=jurisdiction)
     headers = _page_link(request, rows[per_page - 1]["id"]) if len(rows) > per_page else {}
     return Response(orjson.dumps(rows[:per_page]), media_type="application/json", headers=headers)

@@ -74,8 +74,10 @@ def _batch_document(batch: IssueBatch) -> dict[str, Any]:
 
 def _own_batch(request: Request, who: Principal, batch_id: int) -> IssueBatch:
     _require_signed_in(who)
-    with _engine(request).connect() as conn:
-        batch = store.get_batch(conn, batch_id)
+    batch = None
+    if 0 < batch_id < 2**63:  # a larger number names no batch (and is beyond the database's BIGINT)
+        with _engine(request).connect() as conn:
+            batch = store.get_batch(conn, batch_id)
     if batch is None or not may_issue(who, batch.party_code):
         raise _problem(404, "batch_id", f"no code batch {batch_id} of yours")
     return batch
@@ -86,8 +88,10 @@ def create_batch(body: BatchRequest, request: Request, who: Principal = Depends(
     """Issue ``count`` new codes (serial: 一物一码, lot: 一批一码) of a registered product."""
     _require_signed_in(who)
     engine = _engine(request)
-    with engine.connect() as conn:
-        product = get_product(conn, body.product_id)
+    product = None
+    if "\x00" not in body.product_id:  # no product id has one (and PostgreSQL text cannot hold it)
+        with engine.connect() as conn:
+            product = get_product(conn, body.product_id)
     if product is None:
         raise _problem(404, "product_id", f"no registered product {body.product_id!r}")
     if not may_issue(who, product.party_code):

@@ -378,7 +378,8 @@ def list_capture_jobs(
         raise ProblemError(400, f"perPage must be between 1 and {settings.max_per_page}")
     before = None
     if nextPageToken is not None:
-        if not nextPageToken.isdigit():
+        digits = nextPageToken.isascii() and nextPageToken.isdigit()
+        if not digits or len(nextPageToken) > 19 or int(nextPageToken) >= 2**63:
             raise ProblemError(400, "nextPageToken is not one this server issued")
         before = int(nextPageToken)
     found = jobs.list_jobs(request.app.state.engine, limit=perPage + 1, before=before, parties=parties)
@@ -394,7 +395,8 @@ def list_capture_jobs(
 @router.get("/capture/{capture_id}")
 def get_capture_job(request: Request, capture_id: str, who: Principal = Depends(principal)) -> Response:
     parties = _job_parties(who)
-    job = jobs.get(request.app.state.engine, capture_id)
+    # No capture id holds a NUL character (and PostgreSQL text cannot hold one).
+    job = jobs.get(request.app.state.engine, capture_id) if "\x00" not in capture_id else None
     if job is None or (parties is not None and job["party"] not in parties):
         raise ProblemError(404, f"there is no capture job {capture_id!r}")
     return _render_job(request, job_document(job))

@@ -173,7 +173,7 @@ def _per_page(request: Request) -> int:
     if raw is None:
         return min(settings.default_per_page, settings.max_per_page)
     text = raw.strip().lstrip("0") or "0"
-    if not text.isdigit() or text == "0":
+    if not (text.isascii() and text.isdigit()) or text == "0":
         raise ProblemError(400, f"perPage: {raw[:40]!r} is not a positive integer", type_=QUERY_PARAMETER)
     # The binding lets a server cap pages; larger requests get full pages and a Link to the rest.
     return min(int(text) if len(text) < 12 else settings.max_per_page, settings.max_per_page)
@@ -514,8 +514,10 @@ def _query_url(name: str) -> str:
 
 
 def _load_named(request: Request, name: str) -> dict[str, Any]:
-    with _engine(request).connect() as conn:
-        stored = store.get_named_query(conn, name)
+    stored = None
+    if "\x00" not in name:  # no name has one (and PostgreSQL text cannot hold it)
+        with _engine(request).connect() as conn:
+            stored = store.get_named_query(conn, name)
     if stored is None:
         raise ProblemError(404, f"there is no named query {name!r}", type_="epcisException:NoSuchNameException")
     return stored
@@ -599,7 +601,7 @@ def get_query(request: Request, name: str, who: Principal = Depends(principal)) 
 def delete_query(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """Remove a named query."""
     require(who, "epcis:read")
-    if not store.delete_named_query(_engine(request), name):
+    if "\x00" in name or not store.delete_named_query(_engine(request), name):
         raise ProblemError(404, f"there is no named query {name!r}", type_="epcisException:NoSuchNameException")
     return Response(status_code=204)
 

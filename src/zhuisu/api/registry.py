@@ -113,7 +113,7 @@ def _per_page(request: Request, raw: str | None) -> int:
     settings = request.app.state.settings
     if raw is None:
         return int(settings.default_per_page)
-    if not raw.isdigit() or int(raw) == 0:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
         raise ProblemError(400, f"perPage: {raw[:40]!r} is not a positive integer")
     return min(int(raw), int(settings.max_per_page))
 

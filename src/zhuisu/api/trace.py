@@ -21,6 +21,7 @@ from starlette.responses import Response
 from zhuisu import trace as trace_engine
 from zhuisu.access.principal import Principal
 from zhuisu.api.auth import principal as current_principal
+from zhuisu.api.auth import require
 from zhuisu.api.problems import ProblemError
 from zhuisu.epcis.problems import Problem
 from zhuisu.trace.export import recall_csv, recall_xlsx
@@ -37,6 +38,13 @@ def _engine(request: Request) -> Engine:
 
 def _json(data: Any) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
+
+
+def _reader(who: Principal) -> None:
+    """The public reads its public view; a signed-in principal needs ``epcis:read`` (a key narrowed to, say,
+    ``registry:read`` traces nothing), as on the EPCIS interface."""
+    if not who.is_public:
+        require(who, "epcis:read")
 
 
 def _identifier(identifier: str) -> str:
@@ -58,6 +66,7 @@ def get_trace(
     who: Principal = Depends(current_principal),
 ) -> Response:
     """来源可查、去向可追: backward, forward or both from one identifier."""
+    _reader(who)
     if direction not in ("backward", "forward", "both"):
         raise ProblemError(
             400,
@@ -75,6 +84,7 @@ def get_trace(
 @router.get("/api/chain/{identifier:path}")
 def get_chain(identifier: str, request: Request, who: Principal = Depends(current_principal)) -> Response:
     """追溯链条: the ordered steps of one product's life."""
+    _reader(who)
     ident = _identifier(identifier)
     with _engine(request).connect() as conn:
         result = trace_engine.chain(conn, ident, who)
@@ -111,13 +121,18 @@ async def post_recall_impact(
             "recall impact assessment needs an enterprise, regulator or administrator account",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    _reader(who)
     fmt = _format(request, format)
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise ProblemError(400, f"body: not JSON ({exc})", problems=[Problem(None, "/", "not JSON")]) from None
     ids = body.get("identifiers") if isinstance(body, dict) else None
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i.strip() for i in ids):
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, str) and i.strip() and "\x00" not in i for i in ids)
+    ):
         raise ProblemError(
             400,
             "identifiers: give a non-empty list of identifier strings",

@@ -13,7 +13,7 @@ from rich.console import Console
 from zhuisu.cli_support import DbOption
 from zhuisu.cli_support import fail as _fail
 from zhuisu.cli_support import open_engine as _engine
-from zhuisu.codes.parse import parse_code
+from zhuisu.codes.parse import ParsedCode, parse_code
 from zhuisu.config import DEFAULT_DB
 
 app = typer.Typer(help="Understand identifiers: GS1 keys, Digital Links, EPC URNs, Chinese codes.")
@@ -32,8 +32,15 @@ def parse_cmd(
     if code is not None:
         sys.stdout.write(orjson.dumps(parse_code(code).as_dict()).decode() + "\n")
         return
-    for line in sys.stdin:
-        line = line.rstrip("\r\n")
+    for raw in sys.stdin.buffer:
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            # One bad line is one answer, not the end of the run (and not a stack trace).
+            shown = raw.decode("utf-8", "replace").rstrip("\r\n")
+            bad = ParsedCode(shown, False, "unknown", error="the line is not UTF-8 text")
+            sys.stdout.write(orjson.dumps(bad.as_dict()).decode() + "\n")
+            continue
         if not line.strip():
             continue
         sys.stdout.write(orjson.dumps(parse_code(line).as_dict()).decode() + "\n")
@@ -117,6 +124,8 @@ def labels_cmd(
         _fail("give exactly one of --pdf FILE or --png DIR")
     if symbology not in ("qr", "datamatrix"):
         _fail(f"--symbology must be qr or datamatrix, not {symbology!r}")
+    if not 0 < batch_id < 2**63:  # no batch has such an id (and it is beyond the database's BIGINT)
+        _fail(f"no code batch {batch_id}")
     engine = _engine(db)
     with engine.connect() as conn:
         batch = store.get_batch(conn, batch_id)

@@ -70,6 +70,19 @@ class _Checker:
         if not isinstance(data, dict):
             self.fail("", "expected a JSON object")
         self.out: Data = {}
+        self._refuse_nul(self.data, "")
+
+    def _refuse_nul(self, value: Any, path: str) -> None:
+        # No registry text holds a NUL character (and PostgreSQL text cannot store one), wherever it is nested.
+        if isinstance(value, str):
+            if "\x00" in value:
+                self.fail(path.lstrip("/"), "must not contain a NUL character")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self._refuse_nul(item, f"{path}/{key}")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self._refuse_nul(item, f"{path}/{i}")
 
     def fail(self, field: str, message: str) -> None:
         self.problems.append(Problem(None, "/" + field if field else "", message))
@@ -93,6 +106,8 @@ class _Checker:
             return None
         if len(value) > max_len:
             self.fail(field, f"is longer than {max_len} characters")
+            return None
+        if "\x00" in value:  # reported by _refuse_nul
             return None
         self.out[field] = value
         return value

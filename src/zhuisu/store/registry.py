@@ -654,8 +654,8 @@ def set_party_status(
         raise RegistryError.one("status", f"{status!r} is not one of: " + ", ".join(TRANSITIONS))
     if status not in TRANSITIONS[party.status]:
         raise _conflict("status", f"a {party.status} party cannot become {status}")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        raise RegistryError.one("reason", "must be a string of at most 500 characters")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500 or "\x00" in reason):
+        raise RegistryError.one("reason", "must be a string of at most 500 characters, without NUL")
     now = _now()
     conn.execute(
         update(registry_party).where(registry_party.c.party_code == party_code).values(status=status, updated_at=now)
@@ -955,19 +955,6 @@ def catalog_entry_on(
 ) -> tuple[CatalogVersion, CatalogEntry] | None:
     """Was ``category`` on ``catalog`` on ISO date ``on`` (national, plus local catalogs covering ``region``)?"""
     return find_entry(catalog_versions(conn, catalog=catalog), catalog, category, on, region)
-
-
-def product_on_catalog(
-    conn: Connection, product_id: str, on: str, *, catalog: str = "key", region: str | None = None
-) -> tuple[CatalogVersion, CatalogEntry] | None:
-    """Was this product's category on ``catalog`` on ``on``, for ``region`` (default: its owner's region)?"""
-    product = get_product(conn, product_id)
-    if product is None or product.category is None:
-        return None
-    if region is None:
-        owner = get_party(conn, product.party_code)
-        region = owner.region if owner else None
-    return catalog_entry_on(conn, product.category, on, catalog=catalog, region=region)
 
 
 def catalog_in_force(
