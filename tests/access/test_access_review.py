@@ -207,3 +207,55 @@ def test_cli_revoke_of_an_id_beyond_the_database_is_one_sentence(db_url: str) ->
     result = CliRunner().invoke(cli_app, ["apikey", "revoke", BIG, "--db", db_url])
     assert result.exit_code == 1
     assert f"no API key {BIG}" in result.output and "Traceback" not in result.output
+
+
+def test_issuing_codes_needs_registry_write(world: World) -> None:
+    from sqlalchemy import func, select
+
+    from zhuisu.store import registry
+    from zhuisu.store.codes import code_batch
+    from zhuisu.store.db import writing
+
+    w = world
+    with writing(w.engine) as conn:
+        product = registry.create_product(
+            conn, SYSTEM, {"party_code": w.party["A"], "name": "散养鸡蛋", "sector": "meat", "granularity": "serial"}
+        )
+    reader = _scoped_key(w, w.party["A"], "epcis:read", "registry:read")
+
+    def batches() -> int:
+        with w.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(code_batch)).scalar_one())
+
+    before = (snapshot(w.engine), batches())
+    body = {"product_id": product.product_id, "kind": "serial", "count": 3}
+    _is_problem(w.client.post("/api/codes/batches", headers=bearer(reader), json=body), 403)
+    assert (snapshot(w.engine), batches()) == before
+    r = w.client.post("/api/codes/batches", headers=bearer(w.key["A"]), json=body)
+    assert r.status_code == 201, r.text
+    # Reading the batch back is a registry read: the narrowed key has it.
+    assert w.client.get(r.headers["Location"], headers=bearer(reader)).status_code == 200
+
+
+def test_named_queries_belong_to_their_party(world: World) -> None:
+    w = world
+    body = {"name": "a-recall-check", "query": {"EQ_bizStep": ["shipping"]}}
+    r = w.client.post("/epcis/queries", headers=bearer(w.key["A"]), json=body)
+    assert r.status_code == 201, r.text
+
+    def names(who: str) -> list[str]:
+        got = w.client.get("/epcis/queries", headers=bearer(w.key[who]))
+        assert got.status_code == 200, got.text
+        return [q["name"] for q in got.json()]
+
+    assert names("A") == ["a-recall-check"]
+    assert names("B") == [] and names("linyi") == []  # other parties and regulators do not see it
+    assert names("admin") == ["a-recall-check"]
+    for path in ("/epcis/queries/a-recall-check", "/epcis/queries/a-recall-check/events"):
+        _is_problem(w.client.get(path, headers=bearer(w.key["B"])), 404)
+    _is_problem(w.client.delete("/epcis/queries/a-recall-check", headers=bearer(w.key["B"])), 404)
+    # Another key of the same enterprise shares its queries (and B's attempt above removed nothing).
+    other = _scoped_key(w, w.party["A"], "epcis:read")
+    assert w.client.get("/epcis/queries/a-recall-check", headers=bearer(other)).status_code == 200
+    assert w.client.delete("/epcis/queries/a-recall-check", headers=bearer(other)).status_code == 204
+    assert names("admin") == []

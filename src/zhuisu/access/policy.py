@@ -241,3 +241,18 @@ def redact(
 def hidden_values(event: Mapping[str, Any]) -> list[str]:
     """Source/destination values of an event (what ``redact`` needs looked up in the registry)."""
     return [cid for kind, _path, cid in claimed_locations(event) if kind != "where"]
+
+
+def query_owner(principal: Principal) -> str:
+    """Who owns the named queries ``principal`` creates: its party when it acts for exactly one (an enterprise's
+    users and keys share their queries), else the principal itself."""
+    if principal.role == "enterprise" and len(principal.parties) == 1:
+        return "party:" + next(iter(principal.parties))
+    return "user:" + principal.subject
+
+
+def query_owners(principal: Principal) -> frozenset[str] | None:
+    """Whose named queries ``principal`` may read and delete: None = all (administrators)."""
+    if principal.is_admin:
+        return None
+    return frozenset({query_owner(principal)})

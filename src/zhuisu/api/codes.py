@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from zhuisu.access.principal import Principal
 from zhuisu.api.auth import principal as current_principal
+from zhuisu.api.auth import require
 from zhuisu.api.problems import ProblemError
 from zhuisu.codes import labels
 from zhuisu.codes.issue import IssueBatch, IssuedCode, IssueError, may_issue
@@ -62,9 +63,11 @@ def _problem(status: int, field: str, message: str) -> ProblemError:
     )
 
 
-def _require_signed_in(who: Principal) -> None:
+def _require_signed_in(who: Principal, scope: str = "registry:read") -> None:
+    """401 for the public; 403 for credentials without ``scope`` (issuing is a registry write, reading a read)."""
     if who.is_public:
         raise ProblemError(401, "sign in to issue or print trace codes", headers={"WWW-Authenticate": "Bearer"})
+    require(who, scope)
 
 
 def _batch_document(batch: IssueBatch) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def _own_batch(request: Request, who: Principal, batch_id: int) -> IssueBatch:
 @router.post("/batches", status_code=201)
 def create_batch(body: BatchRequest, request: Request, who: Principal = Depends(current_principal)) -> Response:
     """Issue ``count`` new codes (serial: 一物一码, lot: 一批一码) of a registered product."""
-    _require_signed_in(who)
+    _require_signed_in(who, "registry:write")
     engine = _engine(request)
     product = None
     if "\x00" not in body.product_id:  # no product id has one (and PostgreSQL text cannot hold it)

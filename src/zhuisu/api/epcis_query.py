@@ -513,11 +513,11 @@ def _query_url(name: str) -> str:
     return f"/epcis/queries/{quote(name, safe='')}"
 
 
-def _load_named(request: Request, name: str) -> dict[str, Any]:
+def _load_named(request: Request, name: str, who: Principal) -> dict[str, Any]:
     stored = None
     if "\x00" not in name:  # no name has one (and PostgreSQL text cannot hold it)
         with _engine(request).connect() as conn:
-            stored = store.get_named_query(conn, name)
+            stored = store.get_named_query(conn, name, policy.query_owners(who))
     if stored is None:
         raise ProblemError(404, f"there is no named query {name!r}", type_="epcisException:NoSuchNameException")
     return stored
@@ -544,7 +544,7 @@ def list_queries(request: Request, who: Principal = Depends(principal)) -> Respo
         except (TokenError, KeyError) as exc:
             raise ProblemError(400, f"nextPageToken: {exc}", type_=QUERY_PARAMETER) from None
     with _engine(request).connect() as conn:
-        found = store.list_named_queries(conn, after, per_page + 1)
+        found = store.list_named_queries(conn, after, per_page + 1, policy.query_owners(who))
     headers: dict[str, str] = {}
     if len(found) > per_page:
         found = found[:per_page]
@@ -573,7 +573,7 @@ async def create_query(request: Request, who: Principal = Depends(principal)) ->
         name, query = parse_named_query(body, prefixes=_prefixes(request))
     except EPCISError as err:
         raise _query_problem(err) from None
-    created = await run_in_threadpool(store.create_named_query, _engine(request), name, query)
+    created = await run_in_threadpool(store.create_named_query, _engine(request), name, query, policy.query_owner(who))
     if not created:
         raise ProblemError(
             409,
@@ -594,14 +594,14 @@ def get_query(request: Request, name: str, who: Principal = Depends(principal)) 
     require(who, "epcis:read")
     check_versions(request)
     fmt = negotiate(request, xml=False)
-    return _json_response({"name": name, "query": _load_named(request, name)}, fmt)
+    return _json_response({"name": name, "query": _load_named(request, name, who)}, fmt)
 
 
 @router.delete("/queries/{name}", status_code=204)
 def delete_query(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """Remove a named query."""
     require(who, "epcis:read")
-    if "\x00" in name or not store.delete_named_query(_engine(request), name):
+    if "\x00" in name or not store.delete_named_query(_engine(request), name, policy.query_owners(who)):
         raise ProblemError(404, f"there is no named query {name!r}", type_="epcisException:NoSuchNameException")
     return Response(status_code=204)
 
@@ -615,7 +615,7 @@ def query_events_options() -> Response:
 def get_query_events(request: Request, name: str, who: Principal = Depends(principal)) -> Response:
     """The events a named query selects, a page at a time."""
     require(who, "epcis:read")
-    stored = _load_named(request, name)
+    stored = _load_named(request, name, who)
     extra = sorted(set(request.query_params) - PAGING_PARAMS)
     if extra:
         if extra[0] in _SUBSCRIPTION_PARAMS:

@@ -154,19 +154,22 @@ def _digital_link(request: Request) -> Response:
     return _answer(request, digital_link_ref(link))
 
 
+# HEAD answers like GET (headers only) but is left out of the OpenAPI description: one operation per path.
 for _ai in PRIMARY_KEY_AIS:
-    router.add_api_route(
-        f"/{_ai}/{{rest:path}}",
-        _digital_link,
-        methods=["GET", "HEAD"],
-        include_in_schema=_ai == "01",
-        name=f"resolve_{_ai}",
-        summary="Resolve a GS1 Digital Link: trace page, linkset or redirect" if _ai == "01" else None,
-        response_class=HTMLResponse,
-    )
+    for _method in ("GET", "HEAD"):
+        router.add_api_route(
+            f"/{_ai}/{{rest:path}}",
+            _digital_link,
+            methods=[_method],
+            include_in_schema=_ai == "01" and _method == "GET",
+            name=f"resolve_{_ai}_{_method.lower()}",
+            summary="Resolve a GS1 Digital Link: trace page, linkset or redirect" if _ai == "01" else None,
+            response_class=HTMLResponse,
+        )
 
 
-@router.api_route("/t/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse, summary="Resolve a trace code")
+@router.head("/t/{code}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/t/{code}", response_class=HTMLResponse, summary="Resolve a trace code")
 def resolve_platform_code(code: str, request: Request) -> Response:
     try:
         ref = check_platform_code(code)

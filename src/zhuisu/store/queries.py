@@ -482,13 +482,13 @@ def value_known(conn: Connection, resource: str, value: str, visible: ColumnElem
 # --- named queries -------------------------------------------------------------------------------------
 
 
-def create_named_query(engine: Engine, name: str, query: dict[str, Any]) -> bool:
-    """Store a named query; False if the name is taken."""
+def create_named_query(engine: Engine, name: str, query: dict[str, Any], owner: str) -> bool:
+    """Store a named query for ``owner`` (see ``zhuisu.access.policy.query_owner``); False if the name is taken."""
     try:
         with engine.begin() as conn:
             conn.execute(
                 insert(named_query).values(
-                    name=name, query=orjson.dumps(query).decode(), created_at=time.time_ns() // 1000
+                    name=name, query=orjson.dumps(query).decode(), created_at=time.time_ns() // 1000, owner=owner
                 )
             )
     except IntegrityError:
@@ -496,24 +496,35 @@ def create_named_query(engine: Engine, name: str, query: dict[str, Any]) -> bool
     return True
 
 
-def get_named_query(conn: Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute(select(named_query.c.query).where(named_query.c.name == name)).first()
+def _owned(stmt: Any, owners: frozenset[str] | None) -> Any:
+    # None: every query (administrators); else only those of these owners (queries made before owners were
+    # recorded have none, and so belong to the administrators alone).
+    return stmt if owners is None else stmt.where(named_query.c.owner.in_(sorted(owners)))
+
+
+def get_named_query(conn: Connection, name: str, owners: frozenset[str] | None) -> dict[str, Any] | None:
+    row = conn.execute(_owned(select(named_query.c.query).where(named_query.c.name == name), owners)).first()
     return orjson.loads(row[0]) if row else None
 
 
-def list_named_queries(conn: Connection, after: str | None, limit: int) -> list[tuple[str, dict[str, Any]]]:
-    """Named queries by name, ``limit`` of them after ``after``."""
-    stmt = select(named_query.c.name, named_query.c.query)
+def list_named_queries(
+    conn: Connection, after: str | None, limit: int, owners: frozenset[str] | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Named queries of ``owners`` by name, ``limit`` of them after ``after``."""
+    stmt = _owned(select(named_query.c.name, named_query.c.query), owners)
     if after is not None:
         stmt = stmt.where(named_query.c.name > after)
     rows = conn.execute(stmt.order_by(named_query.c.name).limit(limit))
     return [(row[0], orjson.loads(row[1])) for row in rows]
 
 
-def delete_named_query(engine: Engine, name: str) -> bool:
-    """Remove a named query; False if there was none of that name."""
+def delete_named_query(engine: Engine, name: str, owners: frozenset[str] | None) -> bool:
+    """Remove a named query of ``owners``; False if they have none of that name."""
     with engine.begin() as conn:
-        return bool(conn.execute(delete(named_query).where(named_query.c.name == name)).rowcount)
+        stmt = delete(named_query).where(named_query.c.name == name)
+        if owners is not None:
+            stmt = stmt.where(named_query.c.owner.in_(sorted(owners)))
+        return bool(conn.execute(stmt).rowcount)
 
 
 def parse_rows(rows: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:

@@ -122,4 +122,7 @@ named_query = Table(
     Column("name", String(200), primary_key=True),
     Column("query", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Whose query it is: "party:<party code>" (an enterprise's users share them) or "user:<subject>".
+    Column("owner", Text, nullable=True),
+    Index("ix_named_query_owner", "owner", "name"),
 )
