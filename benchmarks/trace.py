@@ -2,12 +2,16 @@
 
     .venv/bin/python benchmarks/trace.py overhead --events 50000 [--rounds 3] [--store sqlite|postgresql|both]
     .venv/bin/python benchmarks/trace.py latency --events 1000000 [--store sqlite|postgresql] [--samples 300]
+    .venv/bin/python benchmarks/trace.py recall --db URL [--rounds 7] [--samples 300]
 
 ``overhead`` captures the same benchmark network (``zhuisu.trace.bench``: meat, vegetables and drugs with
 aggregation and transformation) into fresh databases through ``capture_events``, alternately with the lineage
 kept and with ``zhuisu.store.lineage.record`` switched off, and prints events/s of both and the slowdown.
 Alternating rounds keep a busy machine from favouring one side. ``latency`` runs ``zhuisu bench generate``
-and ``zhuisu bench trace`` (the same code) on a fresh database and prints their figures.
+and ``zhuisu bench trace`` (the same code) on a fresh database and prints their figures. ``recall`` times the
+big lot's recall impact and item chains on a database filled before (``zhuisu bench generate``), in wall
+and in CPU time of this process (``time.process_time``): on a shared machine the CPU figure is the one to
+compare before and after a change (on PostgreSQL the server's time shows only in the wall figure).
 """
 
 from __future__ import annotations
@@ -104,15 +108,44 @@ def latency(store: str, n: int, samples: int) -> dict[str, Any]:
             _drop(schema)
 
 
+def recall(url: str, rounds: int, samples: int) -> dict[str, Any]:
+    from zhuisu.access.principal import SYSTEM
+    from zhuisu.store.db import open_store
+    from zhuisu.trace.bench import BIG_LOT, latencies, percentiles
+    from zhuisu.trace.engine import recall_impact
+
+    engine = open_store(url)
+    try:
+        figures = latencies(engine, samples, recall_samples=1)
+        wall: list[float] = []
+        cpu: list[float] = []
+        with engine.connect() as conn:
+            for _ in range(rounds):
+                t0, c0 = time.perf_counter(), time.process_time()
+                impact = recall_impact(conn, [BIG_LOT], SYSTEM)
+                wall.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+        figures.update(recall_ms=percentiles(wall), recall_cpu_ms=percentiles(cpu), recall_objects=len(impact.objects))
+        return figures
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["overhead", "latency"])
+    parser.add_argument("mode", choices=["overhead", "latency", "recall"])
+    parser.add_argument("--db", help="recall: the database URL of a filled benchmark database")
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.mode == "recall":
+        if not args.db:
+            parser.error("recall needs --db URL (a database filled by `zhuisu bench generate`)")
+        print(json.dumps(recall(args.db, args.rounds if args.rounds != 3 else 7, args.samples), indent=2))
+        return
     stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     results = [
         overhead(s, args.events, args.rounds) if args.mode == "overhead" else latency(s, args.events, args.samples)

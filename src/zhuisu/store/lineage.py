@@ -237,11 +237,18 @@ def _marks(n: int) -> str:
 
 def _in_rows(conn: Connection, sql: str, values: Sequence[Any], extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` whose ``IN ({})`` takes ``values`` (then ``extra`` parameters): many values go to
-    PostgreSQL as one array (``= ANY(?)``: no planning of thousands of literals), else chunks of placeholders."""
+    PostgreSQL as one array, else chunks of placeholders.
+
+    The array is joined as ``IN (SELECT unnest(?))``, not compared with ``= ANY(?)``: PostgreSQL estimates
+    an unnested array at a couple of hundred rows and probes the indexes once per value, where ``= ANY`` of
+    ten thousand values is costed as a large fraction of the table, planned as parallel sequential scans
+    and hash joins (and JIT-compiled): several times slower, and slower still as the tables grow."""
     out: list[tuple[Any, ...]] = []
     if conn.dialect.name == "postgresql" and len(values) > 200:  # few values: a literal list plans better
+        cast = "bigint[]" if isinstance(values[0], int) else "text[]"
+        array_sql = sql.replace("IN ({})", f"IN (SELECT unnest(?::{cast}))")
         for chunk in _chunks(values, 50_000):
-            out.extend(_raw(conn, sql.replace("IN ({})", "= ANY(?)"), [list(chunk), *extra]))
+            out.extend(_raw(conn, array_sql, [list(chunk), *extra]))
         return out
     for chunk in _chunks(values, READ_CHUNK):
         out.extend(_raw(conn, sql.format(_marks(len(chunk))), [*chunk, *extra]))
@@ -249,16 +256,18 @@ def _in_rows(conn: Connection, sql: str, values: Sequence[Any], extra: Sequence[
 
 
 _OUT_SQL = (
-    "SELECT s.ident, COALESCE(d.ident, ''), e.kind, e.seq, e.t FROM lineage_node s "
+    "SELECT s.ident, COALESCE(d.ident, ''), e.kind, e.seq, e.t, NULL, NULL FROM lineage_node s "
     "JOIN lineage_edge e ON e.src = s.id LEFT JOIN lineage_node d ON d.id = e.dst WHERE s.ident IN ({})"
 )
 _IN_SQL = (
-    "SELECT s.ident, d.ident, e.kind, e.seq, e.t FROM lineage_node d "
+    "SELECT s.ident, d.ident, e.kind, e.seq, e.t, NULL, NULL FROM lineage_node d "
     "JOIN lineage_edge e ON e.dst = d.id JOIN lineage_node s ON s.id = e.src WHERE d.ident IN ({})"
 )
-_UNPACK_ALL_SQL = (
-    "SELECT s.ident, '', e.kind, e.seq, e.t FROM lineage_node s "
-    "JOIN lineage_edge e ON e.src = s.id AND e.kind = 'd' AND e.dst = 0 WHERE s.ident IN ({})"
+_IN_AD_SQL = _IN_SQL.replace(" WHERE d.ident IN ({})", " WHERE e.kind IN ('a', 'd') AND d.ident IN ({})")
+_IN_XM_SQL = _IN_SQL.replace(" WHERE d.ident IN ({})", " WHERE e.kind NOT IN ('a', 'd') AND d.ident IN ({})")
+_UNPACK_ALL_SQL = (  # CROSS JOIN: SQLite would otherwise read every unpack-all edge of the database first
+    "SELECT s.ident, '', e.kind, e.seq, e.t FROM lineage_node s CROSS JOIN lineage_edge e "
+    "WHERE s.ident IN ({}) AND e.src = s.id AND e.kind = 'd' AND e.dst = 0"
 )
 _TOUCH_SQL = (
     "SELECT i.id, e.seq, e.event_time FROM event_identifier i JOIN epcis_event e ON e.seq = i.seq "
@@ -271,43 +280,84 @@ class DbGraph:
 
     Each node's outgoing and incoming edges are read once per ``DbGraph`` (one query per direction and
     frontier level, through the covering indexes) and kept, so the walk's several look-ups cost one query.
+    A forward walk asks a node's incoming edges only for containment (``into(nodes, "ad")``): those are read
+    alone, so a lot's ten thousand serials do not bring their lot-membership edges back a second time; the
+    other kinds follow if a backward walk asks for them later.
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # edges by node, only for nodes that have some; which nodes were read is kept apart, so that a walk
+        # over ten thousand serials without out-edges asks set operations, not ten thousand look-ups
         self._out: dict[str, list[Edge]] = {}
         self._in: dict[str, list[Edge]] = {}
-        self._touch: dict[str, set[tuple[str, int, int]]] = {}
+        self._out_read: set[str] = set()
+        self._in_read: set[str] = set()  # every kind of incoming edge read
+        self._in_ad_read: set[str] = set()  # only the pack and unpack edges read
+        self._touched: set[str] = set()  # nodes whose touching events are in _touch_rows
+        self._touch_rows: list[tuple[str, int, int]] = []
 
-    def _fill(self, cache: dict[str, list[Edge]], nodes: Collection[str], sql: str, key: int) -> None:
-        missing = [n for n in set(nodes) if n not in cache and n]
-        for n in missing:
-            cache[n] = []
-        for src, dst, kind, seq, t in _in_rows(self.conn, sql, missing):
-            cache[src if key == 0 else dst].append(Edge(src, dst, kind, seq, t))
+    def _fill(
+        self, cache: dict[str, list[Edge]], read: set[str], nodes: Collection[str], sql: str, key: int
+    ) -> set[str]:
+        wanted = set(nodes)
+        missing = wanted - read
+        if missing:
+            read |= missing
+            missing.discard("")
+            self._add(cache, _in_rows(self.conn, sql, list(missing)), key)
+        return wanted
+
+    @staticmethod
+    def _add(cache: dict[str, list[Edge]], rows: list[tuple[Any, ...]], key: int) -> None:
+        make = tuple.__new__  # rows are (src, dst, kind, seq, t, NULL, NULL): an Edge each, no per-row call
+        for row in rows:
+            edges = cache.get(row[key])
+            if edges is None:
+                cache[row[key]] = [make(Edge, row)]
+            else:
+                edges.append(make(Edge, row))
 
     def out(self, nodes: Collection[str], kinds: str) -> list[Edge]:
-        self._fill(self._out, nodes, _OUT_SQL, 0)
-        return [e for n in set(nodes) for e in self._out.get(n, ()) if e.kind in kinds]
+        wanted = self._fill(self._out, self._out_read, nodes, _OUT_SQL, 0)
+        return [e for n in wanted & self._out.keys() for e in self._out[n] if e.kind in kinds]
 
     def into(self, nodes: Collection[str], kinds: str) -> list[Edge]:
-        self._fill(self._in, nodes, _IN_SQL, 1)
-        return [e for n in set(nodes) for e in self._in.get(n, ()) if e.kind in kinds]
+        if set(kinds) <= {"a", "d"}:  # containment only (a forward walk): leave out the lot and input edges
+            wanted = set(nodes)
+            missing = wanted - self._in_read - self._in_ad_read
+            if missing:
+                self._in_ad_read |= missing
+                self._add(self._in, _in_rows(self.conn, _IN_AD_SQL, [n for n in missing if n]), 1)
+        else:
+            wanted = set(nodes)
+            missing = wanted - self._in_read
+            if missing:
+                self._in_read |= missing
+                partly = missing & self._in_ad_read  # their pack and unpack edges are in already
+                rest = [n for n in missing - partly if n]
+                self._add(self._in, _in_rows(self.conn, _IN_SQL, rest), 1)
+                self._add(self._in, _in_rows(self.conn, _IN_XM_SQL, list(partly)), 1)
+        return [e for n in wanted & self._in.keys() for e in self._in[n] if e.kind in kinds]
 
     def unpack_all(self, parents: Collection[str]) -> list[Edge]:
-        known = [p for p in set(parents) if p in self._out]
-        out = [e for p in known for e in self._out[p] if e.kind == "d" and e.dst == ""]
-        rest = [p for p in set(parents) if p not in self._out and p]
+        wanted = set(parents)
+        known = wanted & self._out_read
+        out = [e for p in known & self._out.keys() for e in self._out[p] if e.kind == "d" and e.dst == ""]
+        rest = [p for p in wanted - known if p]
         out.extend(Edge(*row) for row in _in_rows(self.conn, _UNPACK_ALL_SQL, rest))
         return out
 
     def touches(self, nodes: Collection[str]) -> list[tuple[str, int, int]]:
-        missing = sorted({n for n in nodes if n not in self._touch})
-        for n in missing:
-            self._touch[n] = set()
-        for node, seq, t in _in_rows(self.conn, _TOUCH_SQL, missing, [False]):
-            self._touch[node].add((node, seq, t))  # an event naming a node in two roles counts once
-        return [row for n in set(nodes) for row in self._touch.get(n, ())]
+        wanted = set(nodes)
+        missing = sorted(wanted - self._touched)
+        if missing:
+            self._touched.update(missing)
+            # an event naming a node in two roles counts once
+            self._touch_rows.extend(set(_in_rows(self.conn, _TOUCH_SQL, missing, [False])))
+        if missing and len(self._touched) == len(missing):  # the first look-up: every row is wanted
+            return self._touch_rows[:]
+        return [row for row in self._touch_rows if row[0] in wanted]
 
 
 def edge_quantities(

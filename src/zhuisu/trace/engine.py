@@ -46,7 +46,7 @@ from zhuisu.trace.model import (
     Step,
     TraceResult,
 )
-from zhuisu.trace.rules import NEG, POS, is_hub
+from zhuisu.trace.rules import is_hub
 from zhuisu.trace.walk import Direction, Walk, event_nodes, walk
 
 DIRECTIONS: tuple[Direction, ...] = ("backward", "forward", "both")
@@ -92,13 +92,24 @@ def canonical(identifier: str) -> str:
         return text
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_OFFSETS: dict[str | None, timezone] = {}
+
+
+def _offset(tz: str | None) -> timezone:
+    offset = _OFFSETS.get(tz)
+    if offset is None:
+        offset = UTC
+        if tz and len(tz) == 6 and tz[0] in "+-":
+            sign = 1 if tz[0] == "+" else -1
+            offset = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+        if len(_OFFSETS) < 1000:
+            _OFFSETS[tz] = offset
+    return offset
+
+
 def _iso(micros: int, tz: str | None) -> str:
-    offset = UTC
-    if tz and len(tz) == 6 and tz[0] in "+-":
-        sign = 1 if tz[0] == "+" else -1
-        offset = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    dt = datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(microsecond=micros % 1_000_000)
-    return dt.astimezone(offset).isoformat()
+    return (_EPOCH + timedelta(microseconds=micros)).astimezone(_offset(tz)).isoformat()
 
 
 def _qty(items: Iterable[Mapping[str, Any]] | None) -> list[Quantity]:
@@ -111,8 +122,19 @@ def _qty(items: Iterable[Mapping[str, Any]] | None) -> list[Quantity]:
     return out
 
 
-def _epcs(items: Iterable[str] | None) -> list[Quantity]:
-    return [Quantity(canonical(e)) for e in items or ()]
+def _epcs(items: Iterable[str] | None, memo: dict[str, str] | None = None) -> list[Quantity]:
+    """Objects named by EPC; ``memo`` keeps the canonical form of EPCs met before (events repeat them)."""
+    if not items:
+        return []
+    if memo is None:
+        return [Quantity(canonical(e)) for e in items]
+    out = []
+    for e in items:
+        c = memo.get(e)
+        if c is None:
+            c = memo[e] = canonical(e)
+        out.append(Quantity(c))
+    return out
 
 
 def _sensors(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -139,8 +161,13 @@ def build_steps(
     rows: list[dict[str, Any]],
     walk_nodes: Mapping[int, set[str]] | None = None,
     walk_objects: Collection[str] = (),
+    *,
+    lean: bool = False,
 ) -> list[Step]:
-    """Steps (full detail) of stored event rows, in the rows' order."""
+    """Steps (full detail) of stored event rows, in the rows' order.
+
+    ``lean`` (a recall's steps, never shown): what a recall reads only — no certifications, sensor readings
+    or ILMD, and the objects, inputs and outputs only of steps that move quantities (see :func:`_role`)."""
     seqs = [r["seq"] for r in rows]
     bodies = {r["seq"]: orjson.loads(r["body"]) for r in rows}
     links = {seq: links_of(body) for seq, body in bodies.items()}
@@ -154,26 +181,68 @@ def build_steps(
     for ls in links.values():
         codes.update(v for k, _t, v in ls if k != "bizTransaction")
     places = store.registry_places(conn, codes)
+    memo: dict[str, str] = {}
+    place_of: dict[tuple[str, str], Place | None] = {}  # places are shared between steps (never changed)
+
+    def place(ident: str | None, typ: str = "") -> Place | None:
+        if not ident:
+            return None
+        key = (ident, typ)
+        if key not in place_of:
+            place_of[key] = _place(ident, places, typ)
+        return place_of[key]
+
+    no_nodes: set[str] = set()
     steps: list[Step] = []
     for r in rows:
         seq = r["seq"]
         body = bodies[seq]
-        ls = links.get(seq, [])
-        sources = [p for k, t, v in ls if k == "source" and (p := _place(v, places, t))]
-        dests = [p for k, t, v in ls if k == "destination" and (p := _place(v, places, t))]
-        parties = list(
-            dict.fromkeys(
-                [*owners.get(seq, ()), *(p.party_code or p.id for p in sources + dests if p.type in PARTY_TYPES)]
+        ls = links.get(seq) or []
+        own = owners.get(seq, [])
+        if ls:
+            sources = [p for k, t, v in ls if k == "source" and (p := place(v, t))]
+            dests = [p for k, t, v in ls if k == "destination" and (p := place(v, t))]
+            parties = list(
+                dict.fromkeys([*own, *(p.party_code or p.id for p in sources + dests if p.type in PARTY_TYPES)])
             )
-        )
-        loc = _place(r["biz_location"], places)
+            documents = [{"type": t, "id": v} for k, t, v in ls if k == "bizTransaction"]
+        else:
+            sources, dests, documents = [], [], []
+            parties = list(dict.fromkeys(own))
+        loc = place(r["biz_location"])
         if loc and loc.party_code and loc.party_code not in parties:
             parties.append(loc.party_code)
         parent = body.get("parentID")
-        objects = _epcs(body.get("epcList")) + _epcs(body.get("childEPCs"))
-        objects += _qty(body.get("quantityList")) + _qty(body.get("childQuantityList"))
+        if lean and _role_of(r["event_type"], r["biz_step"], r["disposition"]) is None:
+            steps.append(
+                Step(
+                    owners=own,
+                    event_id=r["event_id"],
+                    seq=seq,
+                    event_type=r["event_type"],
+                    time=_iso(r["event_time"], r["event_tz"]),
+                    time_micros=r["event_time"],
+                    biz_step=r["biz_step"],
+                    disposition=r["disposition"],
+                    action=r["action"],
+                    read_point=place(r["read_point"]),
+                    biz_location=loc,
+                    parties=parties,
+                    parent=canonical(parent) if parent else None,
+                    sources=sources,
+                    destinations=dests,
+                    biz_transactions=documents,
+                )
+            )
+            continue
+        objects = _epcs(body.get("epcList"), memo)
+        if "childEPCs" in body:
+            objects += _epcs(body["childEPCs"], memo)
+        if "quantityList" in body or "childQuantityList" in body:
+            objects += _qty(body.get("quantityList")) + _qty(body.get("childQuantityList"))
+        transformation = "inputEPCList" in body or "inputQuantityList" in body or "outputEPCList" in body
         step = Step(
-            owners=owners.get(seq, []),
+            owners=own,
             event_id=r["event_id"],
             seq=seq,
             event_type=r["event_type"],
@@ -182,22 +251,27 @@ def build_steps(
             biz_step=r["biz_step"],
             disposition=r["disposition"],
             action=r["action"],
-            read_point=_place(r["read_point"], places),
+            read_point=place(r["read_point"]),
             biz_location=loc,
             parties=parties,
             parent=canonical(parent) if parent else None,
             objects=objects,
-            inputs=_epcs(body.get("inputEPCList")) + _qty(body.get("inputQuantityList")),
-            outputs=_epcs(body.get("outputEPCList")) + _qty(body.get("outputQuantityList")),
+            inputs=_epcs(body.get("inputEPCList"), memo) + _qty(body.get("inputQuantityList"))
+            if transformation
+            else [],
+            outputs=_epcs(body.get("outputEPCList"), memo) + _qty(body.get("outputQuantityList"))
+            if transformation or "outputQuantityList" in body
+            else [],
             sources=sources,
             destinations=dests,
-            biz_transactions=[{"type": t, "id": v} for k, t, v in ls if k == "bizTransaction"],
-            certifications=list(_as_list(body.get("certificationInfo"))),
-            sensors=_sensors(body),
-            ilmd=dict(body.get("ilmd") or {}),
+            biz_transactions=documents,
         )
+        if not lean:
+            step.certifications = list(_as_list(body.get("certificationInfo")))
+            step.sensors = _sensors(body) if "sensorElementList" in body else []
+            step.ilmd = dict(body.get("ilmd") or {})
         if walk_nodes is not None:  # a step on a container only: say which
-            nodes = walk_nodes.get(seq, set())
+            nodes = walk_nodes.get(seq, no_nodes)
             if nodes and not any(n in walk_objects for n in nodes):
                 step.via = sorted(nodes)[0]
         steps.append(step)
@@ -253,7 +327,12 @@ def _loc_parties(step: Step) -> set[str]:
 
 
 def _steps_for(
-    conn: Connection, principal: Principal, nodes: Mapping[int, tuple[int, set[str]]], objects: Collection[str]
+    conn: Connection,
+    principal: Principal,
+    nodes: Mapping[int, tuple[int, set[str]]],
+    objects: Collection[str],
+    *,
+    lean: bool = False,
 ) -> tuple[list[Step], int]:
     """The steps of ``nodes`` that ``principal`` may see, each in the view it may see, and how many are hidden.
 
@@ -264,7 +343,10 @@ def _steps_for(
     seqs = list(nodes)
     visible, whole = _access(conn, principal, seqs)
     rows = store.events(conn, visible)
-    steps = build_steps(conn, rows, {s: n for s, (_t, n) in nodes.items()}, objects)
+    if lean:
+        steps = build_steps(conn, rows, lean=True)
+    else:
+        steps = build_steps(conn, rows, {s: n for s, (_t, n) in nodes.items()}, objects)
     steps = [s if s.seq in whole else public_view(s) for s in steps]
     return steps, len(seqs) - len(visible)
 
@@ -354,42 +436,68 @@ Replayed = tuple[dict[str, Step], dict[str, list[str]], list[tuple[Step, set[str
 def _replay(w: Walk, steps: list[Step], nodes: Mapping[int, tuple[int, set[str]]]) -> Replayed:
     """Replay the steps in time order. Per object: its latest step (on itself or on a container holding it
     then) and who holds it (see :func:`_custodians`); per step: the walk's nodes it names, the objects it
-    reached and who held them just before."""
+    reached and — for a step that moves quantities in a recall (:func:`_role`) and names no party of its
+    own — who held them just before.
+
+    Work is per step and per set (custody and latest step are updated for all the objects a step reached
+    at once), so a pallet's step costs a few set operations, not one Python statement per case inside."""
     latest: dict[str, Step] = {}
     custody: dict[str, list[str]] = {}
+    held: set[str] = set()  # objects whose custody is known (not empty)
     per_step: list[tuple[Step, set[str], set[str], list[str]]] = []
+    objects = w.objects.keys()
+    flat = _INSIDE.get(id(w))
+    if flat is None:
+        flat = _INSIDE[id(w)] = _flatten(w)
     for step in steps:
         entry = nodes.get(step.seq)
         if entry is None:
             continue
         t, named = entry
-        reached: set[str] = set()
-        for node in named:
-            if node in w.objects:
-                reached.add(node)
+        reached: set[str] = named & objects
+        for node in named & flat.keys():
             reached.update(_carried_at(w, node, t))
         explicit = _explicit(step)
         fallback = _location_party(step)
         # who held them before: only asked for when the step names no party of its own (see _party_of)
         anonymous = not explicit and not fallback and not [s for s in step.sources if s.type in PARTY_TYPES]
-        before = list(dict.fromkeys(p for o in reached for p in custody.get(o, ()))) if anonymous else []
-        for obj in reached:
-            custody[obj] = explicit or custody.get(obj) or fallback
-            latest[obj] = step
+        before: list[str] = []
+        if anonymous and held and _role(step) is not None:  # only a counted step's party may need them
+            lists = {id(c): c for c in map(custody.__getitem__, reached & held)}
+            before = list(dict.fromkeys(p for c in lists.values() for p in c))
+        # custody: the step's own parties, else whoever held it before, else the location's party
+        if explicit:
+            custody.update(dict.fromkeys(reached, explicit))
+            held |= reached
+        else:
+            fresh = reached - held
+            custody.update(dict.fromkeys(fresh, fallback))
+            if fallback:
+                held |= fresh
+        latest.update(dict.fromkeys(reached, step))
         per_step.append((step, named, reached, before))
     return latest, custody, per_step
 
 
-def _holder(obj: str, step: Step, custodians: list[str]) -> Holder:
+def _holder(
+    obj: str, step: Step, custodians: list[str], memo: dict[tuple[int, bool], tuple[Place | None, bool]] | None = None
+) -> Holder:
+    """Where ``step`` left ``obj``; ``memo`` keeps the answer per step and level (a pallet's step leaves
+    thousands of serials at once)."""
     lot_level = _is_class(obj)
-    gone = step.disposition in GONE_DISPOSITIONS or (step.biz_step in SELL_STEPS and not lot_level)
-    if lot_level and step.disposition not in ("destroyed", "disposed", "in_transit"):
-        gone = False  # a lot is sold or shipped in parts: the rest stays (quantities per party tell)
-    where = step.biz_location or step.read_point
-    if step.disposition == "in_transit" or step.biz_step in SHIP_STEPS:
-        dest = [d for d in step.destinations if d.type == "location"]
-        where = dest[0] if dest else where
-    return Holder(obj, step.event_id, step.time, step.biz_step, step.disposition, where, custodians, not gone)
+    known = memo.get((id(step), lot_level)) if memo is not None else None
+    if known is None:
+        gone = step.disposition in GONE_DISPOSITIONS or (step.biz_step in SELL_STEPS and not lot_level)
+        if lot_level and step.disposition not in ("destroyed", "disposed", "in_transit"):
+            gone = False  # a lot is sold or shipped in parts: the rest stays (quantities per party tell)
+        where = step.biz_location or step.read_point
+        if step.disposition == "in_transit" or step.biz_step in SHIP_STEPS:
+            dest = [d for d in step.destinations if d.type == "location"]
+            where = dest[0] if dest else where
+        known = (where, not gone)
+        if memo is not None:
+            memo[(id(step), lot_level)] = known
+    return Holder(obj, step.event_id, step.time, step.biz_step, step.disposition, known[0], custodians, known[1])
 
 
 def _holders(
@@ -431,37 +539,69 @@ def _location_party(step: Step) -> list[str]:
 
 
 def _carried_at(w: Walk, carrier: str, t: int) -> list[str]:
-    """Objects of the walk inside ``carrier`` (at any depth) at time ``t``."""
+    """Objects of the walk inside ``carrier`` (at any depth) at time ``t``, each once (do not change the list)."""
     flat = _INSIDE.get(id(w))
     if flat is None:
         flat = _INSIDE[id(w)] = _flatten(w)
-    entries = flat.get(carrier)
-    if not entries:
+    groups = flat.get(carrier)
+    if not groups:
         return []
-    return list(dict.fromkeys(o for o, lo, hi in entries if lo <= t <= hi))
+    hits = [objs for lo, hi, objs in groups if lo <= t <= hi]
+    if len(hits) == 1:
+        return hits[0]
+    return list(dict.fromkeys(o for objs in hits for o in objs))
 
 
-def _flatten(w: Walk) -> dict[str, list[tuple[str, int, int]]]:
-    """carrier → (object, from, to): every object of the walk inside it at any depth, with the time the whole
-    chain of containers held (the intersection of the windows along the way)."""
-    flat: dict[str, list[tuple[str, int, int]]] = {}
+def _flatten(w: Walk) -> dict[str, list[tuple[int, int, list[str]]]]:
+    """carrier → (from, to, objects): every object of the walk inside it at any depth, grouped by the time the
+    whole chain of containers held them (the intersection of the windows along the way); an object appears
+    once per group. Objects packed together share their group, so a carrier's contents at a time are read
+    per group, not per object; the chain of containers above a (container, window) is worked out once."""
+    carried = w.carried
+    above: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}
+
+    def chain_from(state: tuple[str, int, int]) -> list[tuple[str, int, int]]:
+        """``state`` and every (container, from, to) above it."""
+        known = above.get(state)
+        if known is None:
+            known = [state]
+            seen = {state}
+            stack = [state]
+            while stack:
+                node, lo, hi = stack.pop()
+                for parent, (a, b) in carried.get(node, ()):
+                    nlo = a if a > lo else lo
+                    nhi = b if b < hi else hi
+                    if nlo <= nhi and (parent, nlo, nhi) not in seen:
+                        seen.add((parent, nlo, nhi))
+                        known.append((parent, nlo, nhi))
+                        stack.append((parent, nlo, nhi))
+            above[state] = known
+        return known
+
+    flat: dict[str, dict[tuple[int, int], list[str]]] = {}
     for obj in w.objects:
-        if obj not in w.carried:
+        ups = carried.get(obj)
+        if not ups:
             continue
-        stack = [(obj, NEG, POS)]
-        seen: set[tuple[str, int, int]] = set()
-        while stack:
-            node, lo, hi = stack.pop()
-            for parent, (a, b) in w.carried.get(node, ()):
-                nlo, nhi = max(lo, a), min(hi, b)
-                if nlo <= nhi and (parent, nlo, nhi) not in seen:
-                    seen.add((parent, nlo, nhi))
-                    flat.setdefault(parent, []).append((obj, nlo, nhi))
-                    stack.append((parent, nlo, nhi))
-    return flat
+        firsts = [(parent, a, b) for parent, (a, b) in ups if a <= b]
+        if len(firsts) == 1:
+            states = chain_from(firsts[0])
+        else:
+            states = list(dict.fromkeys(s for first in firsts for s in chain_from(first)))
+        for parent, lo, hi in states:
+            groups = flat.get(parent)
+            if groups is None:
+                groups = flat[parent] = {}
+            members = groups.get((lo, hi))
+            if members is None:
+                groups[(lo, hi)] = [obj]
+            else:
+                members.append(obj)
+    return {c: [(lo, hi, objs) for (lo, hi), objs in groups.items()] for c, groups in flat.items()}
 
 
-_INSIDE: dict[int, dict[str, list[tuple[str, int, int]]]] = {}
+_INSIDE: dict[int, dict[str, list[tuple[int, int, list[str]]]]] = {}
 
 
 def _party_of(step: Step, role: str, holders: list[str] | None = None) -> list[str]:
@@ -576,13 +716,17 @@ def _chain(conn: Connection, identifier: str, principal: Principal = PUBLIC) -> 
 
 def _role(step: Step) -> str | None:
     """How a step moves quantities in a recall: make, ship, receive, sell, or None."""
-    if step.biz_step in SHIP_STEPS:
+    return _role_of(step.event_type, step.biz_step, step.disposition)
+
+
+def _role_of(event_type: str, biz_step: str | None, disposition: str | None) -> str | None:
+    if biz_step in SHIP_STEPS:
         return "ship"
-    if step.biz_step in RECEIVE_STEPS:
+    if biz_step in RECEIVE_STEPS:
         return "receive"
-    if step.biz_step in SELL_STEPS or step.disposition in ("retail_sold", "dispensed"):
+    if biz_step in SELL_STEPS or disposition in ("retail_sold", "dispensed"):
         return "sell"
-    if step.event_type == "TransformationEvent":
+    if event_type == "TransformationEvent":
         return "make"
     return None
 
@@ -597,19 +741,24 @@ def _recall_impact(conn: Connection, identifiers: Iterable[str], principal: Prin
     starts = list(dict.fromkeys(canonical(i) for i in identifiers))
     w, graph = _walk(conn, starts, "forward")
     nodes = event_nodes(graph, w)
-    steps, _hidden = _steps_for(conn, principal, nodes, w.objects)
+    steps, _hidden = _steps_for(conn, principal, nodes, w.objects, lean=True)
     objects = [n for n in w.objects if not is_hub(n)]
     impact = RecallImpact(identifiers=starts, event_count=len(steps))
-    impact.objects = [Related(n, w.relation[n], "forward") for n in sorted(objects)]
+    objects.sort()
+    impact.objects = [Related(n, w.relation[n], "forward") for n in objects]
     impact.objects += [Related(n, "carrier", "forward") for n in sorted(w.carriers) if n not in w.objects]
     impact.lots = sorted(n for n in objects if "/10/" in n or n.startswith("urn:epc:class:"))
     parties: dict[str, PartyImpact] = {}
 
     def party(code: str) -> PartyImpact:
-        return parties.setdefault(code, PartyImpact(code))
+        found = parties.get(code)
+        if found is None:
+            found = parties[code] = PartyImpact(code)
+        return found
 
     try:
         latest, custody, per_step = _replay(w, steps, nodes)
+        classes: set[str] | None = None  # the walk's lot-level objects, when first needed
         for step, touched, _reached, before in per_step:
             role = _role(step)
             if role is None:
@@ -622,16 +771,27 @@ def _recall_impact(conn: Connection, identifiers: Iterable[str], principal: Prin
                     q = named[node]
                     _add(counted, q.uom or "EA", q.quantity if q.quantity is not None else 1.0)
                 elif role != "make":
-                    for obj in _carried_at(w, node, t):
-                        if obj not in named and not _is_class(obj):
-                            _add(counted, "EA", 1.0)
+                    inside = _carried_at(w, node, t)
+                    if inside:
+                        if classes is None:
+                            classes = {o for o in w.objects if _is_class(o)}
+                        count = sum(1 for obj in inside if obj not in named and obj not in classes)
+                        if count:
+                            _add(counted, "EA", float(count))
             acting = _party_of(step, role, before) if counted else []
             for code in acting:
                 pi = party(code)
                 target = {"make": pi.produced, "ship": pi.shipped, "receive": pi.received, "sell": pi.sold}[role]
                 for uom, amount in counted.items():
                     _add(target, uom, amount)
-        impact.holders = [_holder(o, latest[o], list(dict.fromkeys(custody[o]))) for o in objects if o in latest]
+        unique: dict[int, list[str]] = {}  # custody lists are shared between objects: deduplicate each once
+        for lst in custody.values():
+            if id(lst) not in unique:
+                unique[id(lst)] = list(dict.fromkeys(lst))
+        memo: dict[tuple[int, bool], tuple[Place | None, bool]] = {}
+        impact.holders = [  # in identifier order
+            _holder(o, latest[o], list(unique[id(custody[o])]), memo) for o in objects if o in latest
+        ]
     finally:
         _INSIDE.pop(id(w), None)
     by_id = {s.seq: s for s in steps}

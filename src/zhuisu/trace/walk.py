@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from zhuisu.trace.rules import NEG, POS, Edge, Interval, containment, is_hub
+from zhuisu.trace.rules import HUB_PREFIX, NEG, POS, Edge, Interval, containment
 
 Direction = Literal["backward", "forward", "both"]
 Window = tuple[int, int]
@@ -89,14 +89,23 @@ def intervals_of(source: GraphSource, children: Collection[str]) -> dict[str, li
     alls = source.unpack_all(parents) if parents else []
     by_child: dict[str, list[Edge]] = {}
     for m in marks:
-        by_child.setdefault(m.dst, []).append(m)
+        ms = by_child.get(m[1])  # dst
+        if ms is None:
+            by_child[m[1]] = [m]
+        else:
+            ms.append(m)
     by_parent: dict[str, list[Edge]] = {}
     for m in alls:
         by_parent.setdefault(m.src, []).append(m)
     out: dict[str, list[Interval]] = {}
     for child, ms in by_child.items():
-        if len(ms) == 1 and ms[0].kind == "a" and ms[0].src not in by_parent:  # packed once, never unpacked
-            out[child] = [Interval(ms[0].src, ms[0].time, POS)]
+        if len(ms) == 1 and ms[0].kind == "a":  # packed once: inside until its container is next unpacked whole
+            a = ms[0]
+            end = POS
+            for d in by_parent.get(a.src, ()):
+                if (d.time > a.time or (d.time == a.time and d.seq > a.seq)) and d.time < end:
+                    end = d.time
+            out[child] = [Interval(a.src, a.time, end)]
             continue
         extra = [a for p in {m.src for m in ms} for a in by_parent.get(p, ())]
         out[child] = containment([*ms, *extra], child)
@@ -104,8 +113,10 @@ def intervals_of(source: GraphSource, children: Collection[str]) -> dict[str, li
 
 
 def _note(w: Walk, child: str, parent: str, window: Window) -> None:
-    mine = w.carried.setdefault(child, [])
-    if (parent, window) not in mine:
+    mine = w.carried.get(child)
+    if mine is None:
+        w.carried[child] = [(parent, window)]
+    elif (parent, window) not in mine:
         mine.append((parent, window))
 
 
@@ -156,7 +167,7 @@ def _walk(source: GraphSource, start: frozenset[str], *, forward: bool, limit: i
             there = e.dst if forward else e.src
             rel = ("output" if forward else "input") if e.kind == "x" else ("member" if forward else "lot")
             reach(there, e.time, rel, e)
-        plain = [n for n in level if not is_hub(n)]
+        plain = [n for n in level if not n.startswith(HUB_PREFIX)]
         # contents of containers reached as objects
         packed = source.out(plain, "a")
         if packed:
@@ -169,13 +180,25 @@ def _walk(source: GraphSource, start: frozenset[str], *, forward: bool, limit: i
                     if ov is not None:
                         reach(child, ov[0] if forward else ov[1], "content", None)
         # carriers the objects travelled in, within each object's window
+        objects, carriers, carried = w.objects, w.carriers, w.carried
         for child, ivs in intervals_of(source, plain).items():
-            for iv in ivs:
-                ov = _overlap((iv.start, iv.end), w.objects[child])
-                if ov is not None:
-                    _note(w, child, iv.parent, ov)
-                    if _add_window(w.carriers.setdefault(iv.parent, []), ov):
-                        carrier_queue.append((iv.parent, ov))
+            clo, chi = objects[child]
+            for parent, begin, end in ivs:
+                lo = begin if begin > clo else clo
+                hi = end if end < chi else chi
+                if lo <= hi:
+                    span = (lo, hi)
+                    mine = carried.get(child)
+                    if mine is None:
+                        carried[child] = [(parent, span)]
+                    elif (parent, span) not in mine:
+                        mine.append((parent, span))
+                    wins = carriers.get(parent)
+                    if wins is None:
+                        carriers[parent] = [span]
+                        carrier_queue.append((parent, span))
+                    elif _add_window(wins, span):
+                        carrier_queue.append((parent, span))
         while carrier_queue:
             batch, carrier_queue = carrier_queue, []
             wanted: dict[str, list[Window]] = {}
@@ -200,12 +223,20 @@ def event_windows(source: GraphSource, w: Walk) -> dict[int, int]:
 
 def event_nodes(source: GraphSource, w: Walk) -> dict[int, tuple[int, set[str]]]:
     """seq → (event time, the walk's nodes it names within their windows)."""
-    wanted = [n for n in w.objects if not is_hub(n)] + [n for n in w.carriers if n not in w.objects]
+    wanted = [n for n in w.objects if not n.startswith(HUB_PREFIX)] + [n for n in w.carriers if n not in w.objects]
     out: dict[int, tuple[int, set[str]]] = {}
     if not wanted:
         return out
+    objects = w.objects
+    carriers = w.carriers
     for node, seq, t in source.touches(set(wanted)):
-        win = w.objects.get(node)
-        if (win is not None and win[0] <= t <= win[1]) or any(lo <= t <= hi for lo, hi in w.carriers.get(node, ())):
-            out.setdefault(seq, (t, set()))[1].add(node)
+        win = objects.get(node)
+        if (win is not None and win[0] <= t <= win[1]) or (
+            node in carriers and any(lo <= t <= hi for lo, hi in carriers[node])
+        ):
+            entry = out.get(seq)
+            if entry is None:
+                out[seq] = (t, {node})
+            else:
+                entry[1].add(node)
     return out
