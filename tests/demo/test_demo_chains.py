@@ -107,3 +107,22 @@ def test_the_printed_addresses_open_pages_with_the_whole_chain(loaded: Engine, t
             with loaded.connect() as conn:
                 steps = chain(conn, canonical_id("https://id.gs1.org" + url.removeprefix(BASE)), PUBLIC).steps
             assert text.count("Recorded in the signed ledger") + text.count("记录已存证") >= len(steps) > 0
+
+
+def test_the_public_chain_names_no_trading_partners(loaded: Engine) -> None:
+    """Who a party ships to is its secret: the public sees each step's own party, an administrator the partner."""
+    from zhuisu.access.principal import SYSTEM
+
+    lot = canonical_id(f"https://id.gs1.org/01/0{demo.PORK_GTIN}/10/{demo.PORK_LOT}")
+    with loaded.connect() as conn:
+        public = chain(conn, lot, PUBLIC).steps
+        full = chain(conn, lot, SYSTEM).steps
+
+    def named(step: Any) -> set[str]:
+        return {p.party_code or p.id for p in step.sources + step.destinations} | set(step.parties)
+
+    for step in public:
+        own = set(step.owners) | {p.party_code for p in (step.read_point, step.biz_location) if p and p.party_code}
+        assert named(step) <= own, (step.biz_step, named(step), own)
+    shipments = [s for s in full if s.biz_step == "shipping"]
+    assert shipments and all(named(s) - set(s.owners) for s in shipments)  # the full view does name the buyer

@@ -8,8 +8,8 @@ Hidden steps are counted, never shown. The public view (:func:`public_view`) of 
 
 - quantities (of objects, inputs and outputs),
 - business transactions (documents such as purchase orders and despatch advices, which carry prices),
-- customers: destinations of type owning_party / possessing_party of selling and dispensing steps, and
-  their parties,
+- trading partners: sources, destinations and parties other than those who recorded the step or own the
+  place it happened at (a shipment names its sender, a receipt its receiver — never a party's customers),
 - ILMD fields whose name mentions a price or cost;
 
 and holders (where things are now) show no party to the public, only the location.
@@ -313,11 +313,15 @@ def public_view(step: Step) -> Step:
         q.quantity = None
         q.uom = None
     step.biz_transactions = []
-    if step.biz_step in SELL_STEPS or step.disposition in ("retail_sold", "dispensed"):
-        step.destinations = [d for d in step.destinations if d.type not in PARTY_TYPES]
-        step.parties = [
-            p for p in step.parties if p in {s.party_code or s.id for s in step.sources} or p in _loc_parties(step)
-        ]
+    # Who a step's party trades with is its secret: only the parties who recorded the step or own the place it
+    # happened at are named (a shipment names its sender, a receipt its receiver; the chain still shows each).
+    keep = set(step.owners) | _loc_parties(step)
+    if not keep:  # recorded for no registered party at no registered place: the sender, at most
+        sender = next((x.party_code or x.id for x in step.sources if x.type in PARTY_TYPES), None)
+        keep = {sender} if sender else set()
+    step.sources = [x for x in step.sources if (x.party_code or x.id) in keep]
+    step.destinations = [x for x in step.destinations if (x.party_code or x.id) in keep]
+    step.parties = [p for p in step.parties if p in keep]
     step.ilmd = {k: v for k, v in step.ilmd.items() if not any(w in k.lower() for w in _PRICE_WORDS)}
     return step
 
