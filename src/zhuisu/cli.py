@@ -55,8 +55,11 @@ def serve(
     base = f"http://{host}:{port}"
     err.print(f"zhuisu serving {db}")
     for label, path in (
+        ("trace a code", "/"),
+        ("sign in", "/login"),
         ("EPCIS 2.0 REST", "/epcis/events"),
         ("capture", "/epcis/capture"),
+        ("registry", "/api/parties"),
         ("OpenAPI", "/openapi.json"),
         ("ledger checkpoint", "/api/ledger/checkpoint"),
     ):
