@@ -1,5 +1,5 @@
-"""Builders for the access tests. Codes are made valid by their standards' check rules (GB 32100 via
-python-stdnum, GS1 mod-10 computed here), not by zhuisu's code."""
+"""Builders for the access tests. Codes come from the registry tests' builders (valid by their standards'
+check rules, not by zhuisu's code)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from stdnum.cn import uscc
 
+from registry.helpers import make_gln, make_uscc
 from zhuisu.access import service
 from zhuisu.access.principal import SYSTEM
 from zhuisu.store import registry
@@ -19,26 +19,7 @@ from zhuisu.store.audit import audit_log
 from zhuisu.store.db import writing
 from zhuisu.store.schema import capture_job, epcis_event
 
-_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LD = {"Content-Type": "application/ld+json"}
-
-
-def _gb11714_check(code8: str) -> str:
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714-1997 §5
-    c = 11 - sum(_ALNUM.index(ch) * w for ch, w in zip(code8, weights, strict=True)) % 11
-    return {10: "X", 11: "0"}.get(c, str(c))
-
-
-def make_uscc(region: str, n: int) -> str:
-    org8 = f"MA{n:06d}"
-    body = "91" + region + org8 + _gb11714_check(org8)
-    return body + uscc.calc_check_digit(body)
-
-
-def make_gln(n: int) -> str:
-    body = f"690123{n:06d}"
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
 
 
 def sgln(gln: str) -> str:

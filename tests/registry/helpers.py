@@ -15,9 +15,10 @@ def gb11714_check(code8: str) -> str:
     return {10: "X", 11: "0"}.get(c, str(c))
 
 
-def make_uscc(region: str = "371302", n: int = 1) -> str:
-    """A well-formed 统一社会信用代码 for an enterprise (91) registered in ``region``."""
-    org8 = f"MA{n:06d}"
+def make_uscc(region: str = "371302", n: int = 1, org8: str | None = None) -> str:
+    """A well-formed 统一社会信用代码 for an enterprise (91) registered in ``region`` (organisation code body
+    ``org8``, by default one numbered ``n``)."""
+    org8 = org8 or f"MA{n:06d}"
     body = "91" + region + org8 + gb11714_check(org8)
     return body + uscc.calc_check_digit(body)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 from stdnum import ean
-from stdnum.cn import uscc as stdnum_uscc
 
+from registry.helpers import make_uscc
 from zhuisu.access.principal import SYSTEM
 from zhuisu.codes.issue import IssuedCode
 from zhuisu.registry.model import Party, Product
@@ -23,18 +23,6 @@ PORK_GTIN = "0692222200001" + ean.calc_check_digit("0692222200001")
 FARM_GLN = "692222200010" + ean.calc_check_digit("692222200010")
 CERTIFICATE = "https://cert.example.cn/quarantine/A3713-2026-0001"  # 动物检疫合格证明
 MARKET_GLN = "692333300010" + ean.calc_check_digit("692333300010")
-
-
-def make_uscc(region: str, org: str) -> str:
-    """A valid 统一社会信用代码: 9 (enterprise) 1 (company), region, 9-char organisation code, check char
-    computed by python-stdnum (the organisation-code check digit by GB 11714 weights)."""
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    total = sum(alphabet.index(ch) * w for ch, w in zip(org, weights, strict=True))
-    check = 11 - total % 11
-    org_full = org + ("X" if check == 10 else "0" if check == 11 else str(check))
-    body = "91" + region + org_full
-    return body + stdnum_uscc.calc_check_digit(body)
 
 
 @dataclass
@@ -54,7 +42,7 @@ def build_world(engine: Engine, *, codes: int = 2) -> World:
             SYSTEM,
             {
                 "name": "临沂沂蒙生态养殖场",
-                "uscc": make_uscc("371302", "MA3C4F5G"),
+                "uscc": make_uscc("371302", org8="MA3C4F5G"),
                 "types": ["farm"],
                 "sectors": ["meat"],
                 "region": "371302",
@@ -68,7 +56,7 @@ def build_world(engine: Engine, *, codes: int = 2) -> World:
             SYSTEM,
             {
                 "name": "北京新发地农产品批发市场",
-                "uscc": make_uscc("110106", "MA7D8E9F"),
+                "uscc": make_uscc("110106", org8="MA7D8E9F"),
                 "types": ["market"],
                 "sectors": ["meat"],
                 "region": "110106",

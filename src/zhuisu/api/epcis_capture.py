@@ -34,8 +34,8 @@ from zhuisu.api.problems import ProblemError, problem_body
 from zhuisu.config import Settings
 from zhuisu.epcis import capture, jsonld
 from zhuisu.epcis.problems import EPCISError, Problem
-from zhuisu.store import access as access_store
 from zhuisu.store import jobs
+from zhuisu.store import registry as registry_store
 
 log = logging.getLogger("zhuisu.capture")
 router = APIRouter(prefix="/epcis", tags=["EPCIS capture"])
@@ -130,7 +130,7 @@ def capture_party(request: Request, who: Principal) -> str | None:
 def _lookup(engine: Engine) -> Any:
     def lookup(ids: set[str]) -> dict[str, str]:
         with engine.connect() as conn:
-            return access_store.parties_for_ids(conn, ids)
+            return registry_store.parties_for_identifiers(conn, ids)
 
     return lookup
 

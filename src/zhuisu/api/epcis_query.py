@@ -49,6 +49,7 @@ from zhuisu.epcis.query import (
 )
 from zhuisu.store import access as access_store
 from zhuisu.store import queries as store
+from zhuisu.store import registry as registry_store
 from zhuisu.store.queries import PageTokens, QueryTooLargeError, TokenError
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS query"])
@@ -238,7 +239,9 @@ def _events_for(conn: Connection, who: Principal, rows: list[tuple[int, str]]) -
     ]
     if not partner:
         return events
-    owners = access_store.parties_for_ids(conn, {cid for i in partner for cid in policy.hidden_values(events[i])})
+    owners = registry_store.parties_for_identifiers(
+        conn, {cid for i in partner for cid in policy.hidden_values(events[i])}
+    )
     for i in partner:
         owner = next((p for p, rel in parties.get(rows[i][0], {}).items() if rel == "owner"), None)
         events[i] = policy.redact(events[i], who.parties, owner, owners)

@@ -40,6 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from zhuisu.access.principal import Principal, Role
 from zhuisu.epcis.index import IndexedEvent
+from zhuisu.store import registry
 from zhuisu.store.schema import BigId, epcis_event, metadata
 
 app_user = Table(
@@ -519,12 +520,6 @@ def list_authorisations(conn: Connection, *, party: str | None = None) -> list[d
 # --- which parties an event concerns -------------------------------------------------------------------
 
 
-def _parties_for(conn: Connection, ids: set[str]) -> dict[str, str]:
-    from zhuisu.store import registry
-
-    return registry.parties_for_identifiers(conn, ids) if ids else {}
-
-
 def event_location_ids(ev: IndexedEvent) -> set[str]:
     """The canonical ids of an event that may belong to a registered party: where, from, to."""
     ids = {link[2] for link in ev.links if link[0] in ("source", "destination")}
@@ -544,7 +539,7 @@ def record_event_parties(conn: Connection, stored: Sequence[tuple[int, IndexedEv
     """
     per_event = [(seq, event_location_ids(ev)) for seq, ev in stored]
     wanted: set[str] = set().union(*(ids for _, ids in per_event)) if per_event else set()
-    owners = _parties_for(conn, wanted)
+    owners = registry.parties_for_identifiers(conn, wanted)
     rows: list[dict[str, Any]] = []
     for seq, ids in per_event:
         if owner:
@@ -628,8 +623,3 @@ def parties_of_events(conn: Connection, seqs: Iterable[int]) -> dict[int, dict[s
         ):
             out.setdefault(seq, {})[party] = relation
     return out
-
-
-def parties_for_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-    """Canonical identifier → the registered party owning it (the registry's lookup)."""
-    return _parties_for(conn, set(ids))
