@@ -357,23 +357,30 @@ def events(n: int, seed: int = 2026, big_lot: bool = True) -> Iterator[dict[str,
             made += 1
 
 
-def generate(engine: Engine, n: int, *, chunk: int = 5000, progress: Callable[[int], None] | None = None) -> int:
-    """Capture ``n`` benchmark events through the real capture path, ``chunk`` events per capture."""
-    from zhuisu.epcis.capture import capture_events
+def generate(engine: Engine, n: int, *, chunk: int = 50_000, progress: Callable[[int], None] | None = None) -> int:
+    """Capture ``n`` benchmark events through the real capture path, ``chunk`` events per capture.
+
+    Each chunk is written as an EPCISDocument to a temporary file and captured as an uploaded document is
+    (``capture_file``: worker processes validate and hash large documents while this process writes).
+    """
+    import tempfile
+    from pathlib import Path
 
     stored = 0
     buf: list[dict[str, Any]] = []
-    for ev in events(n):
-        buf.append(ev)
-        if len(buf) >= chunk:
-            stored += _capture(capture_events, engine, buf)
+    with tempfile.TemporaryDirectory(prefix="zhuisu-bench-") as tmp:
+        path = Path(tmp) / "chunk.jsonld"
+        for ev in events(n):
+            buf.append(ev)
+            if len(buf) >= chunk:
+                stored += _capture(engine, path, buf)
+                if progress:
+                    progress(len(buf))
+                buf = []
+        if buf:
+            stored += _capture(engine, path, buf)
             if progress:
                 progress(len(buf))
-            buf = []
-    if buf:
-        stored += _capture(capture_events, engine, buf)
-        if progress:
-            progress(len(buf))
     from zhuisu.store import lineage as store
     from zhuisu.store.db import writing
 
@@ -382,8 +389,20 @@ def generate(engine: Engine, n: int, *, chunk: int = 5000, progress: Callable[[i
     return stored
 
 
-def _capture(capture_events: Any, engine: Engine, buf: list[dict[str, Any]]) -> int:
-    result = capture_events(engine, buf, behaviour="proceed", source="zhuisu-bench")
+def _capture(engine: Engine, path: Any, buf: list[dict[str, Any]]) -> int:
+    import orjson
+
+    from zhuisu.epcis.capture import capture_file
+
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-01-01T00:00:00Z",
+        "epcisBody": {"eventList": buf},
+    }
+    path.write_bytes(orjson.dumps(document))
+    result = capture_file(engine, path, "json", behaviour="proceed", source="zhuisu-bench")
     if result.problems:
         first = result.problems[0]
         raise ValueError(f"benchmark event {first.index} was refused: {first.path}: {first.message}")

@@ -99,7 +99,7 @@ def recall_impact_command(
 def bench_generate(
     events: Annotated[int, typer.Option("--events", min=1, help="How many events to generate and capture.")],
     db: DbOption = DEFAULT_DB,
-    chunk: Annotated[int, typer.Option(help="Events per capture transaction.")] = 5000,
+    chunk: Annotated[int, typer.Option(help="Events per capture document (one transaction each).")] = 50_000,
 ) -> None:
     """Build a realistic multi-sector network (meat, vegetables, drugs) through the real capture path."""
     import time
