@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -331,18 +333,13 @@ def parties_for_identifiers(conn: Connection, ids: Iterable[str]) -> dict[str, s
     Locations by their code (an SGLN Digital Link, with or without ``/254/<ext>``, or a platform location
     code); an SGLN with an extension that is not registered falls back to the location of its bare GLN;
     ``https://id.gs1.org/417/<gln>`` (a party GLN) to the party registered with that GLN. Unknown
-    identifiers are left out. A few queries per 500 identifiers.
+    identifiers are left out. At most three queries, each with the identifiers as one array parameter
+    (capture asks once per batch of a thousand events: no statement with thousands of parameters to build).
     """
     wanted = list(dict.fromkeys(ids))
-    out: dict[str, str] = {}
+    out = dict(_code_owners(conn, "registry_location", "code", wanted))
     bare: dict[str, list[str]] = {}  # bare 414 GLN DL → ids with an extension that were not found
     pglns: dict[str, list[str]] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        for code, party in conn.execute(
-            select(registry_location.c.code, registry_location.c.party_code).where(registry_location.c.code.in_(chunk))
-        ):
-            out[code] = party
     for ident in wanted:
         if ident in out:
             continue
@@ -350,25 +347,25 @@ def parties_for_identifiers(conn: Connection, ids: Iterable[str]) -> dict[str, s
             bare.setdefault(ident.split("/254/", 1)[0], []).append(ident)
         elif ident.startswith(_GLN_417):
             pglns.setdefault(ident[len(_GLN_417) :], []).append(ident)
-    keys = list(bare)
-    for i in range(0, len(keys), _CHUNK):
-        for code, party in conn.execute(
-            select(registry_location.c.code, registry_location.c.party_code).where(
-                registry_location.c.code.in_(keys[i : i + _CHUNK])
-            )
-        ):
-            for ident in bare[code]:
-                out[ident] = party
-    glns = list(pglns)
-    for i in range(0, len(glns), _CHUNK):
-        for gln, party in conn.execute(
-            select(registry_party.c.gln, registry_party.c.party_code).where(
-                registry_party.c.gln.in_(glns[i : i + _CHUNK])
-            )
-        ):
-            for ident in pglns[gln]:
-                out[ident] = party
+    for code, party in _code_owners(conn, "registry_location", "code", list(bare)):
+        for ident in bare[code]:
+            out[ident] = party
+    for gln, party in _code_owners(conn, "registry_party", "gln", list(pglns)):
+        for ident in pglns[gln]:
+            out[ident] = party
     return out
+
+
+def _code_owners(conn: Connection, table: str, column: str, values: list[str]) -> list[tuple[str, str]]:
+    """(value, party_code) of the rows of ``table`` whose ``column`` is one of ``values`` (an array parameter)."""
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        where, param = f"{column} = ANY(:values)", values
+    else:  # SQLite: the list as one JSON text, unnested by json_each (the index on the column is still used)
+        where, param = f"{column} IN (SELECT value FROM json_each(:values))", orjson.dumps(values).decode()
+    rows = conn.execute(text(f"SELECT {column}, party_code FROM {table} WHERE {where}"), {"values": param})
+    return [(value, party) for value, party in rows]
 
 
 def _visibility(principal: Principal) -> Any:
