@@ -13,6 +13,7 @@ biip (see ``zhuisu.codes.gs1.company_prefix_length``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -29,12 +30,15 @@ from zhuisu.codes.errors import IdentifierError
 from zhuisu.codes.gs1 import company_prefix_length, gs1_check_digit
 
 __all__ = [
+    "SIMPLE_URN_IDS",
     "EpcUri",
     "IdentifierError",
     "canonical_id",
     "epc_pattern_like",
     "epc_pattern_prefix",
+    "forget_simple_urns",
     "parse_epc_uri",
+    "simple_urn_id",
     "to_digital_link",
     "to_epc_urn",
 ]
@@ -300,18 +304,35 @@ _FAST_URN_RE = re.compile(
 )
 
 
+# 'urn:epc:id:sgtin:CP.IR' (or class:lgtin) → 'https://id.gs1.org/01/<GTIN>/21/' (/10/), '' where the
+# lengths are wrong: many serials share one GTIN, so its check digit is computed once. Bounded.
+_GTIN_HEADS: dict[str, str] = {}
+
+
+def _gtin_head(m: re.Match[str]) -> str:
+    kind, cp, ref = m.group(1, 2, 3)
+    if len(cp) + len(ref) != 13:
+        return ""
+    gtin = ref[0] + cp + ref[1:]
+    b = gtin.encode()  # _cd(gtin), inline: 13 digits, 7 of weight 3 (from index 0)
+    cd = "0123456789"[(1296 - sum(b) - 2 * sum(b[::2])) % 10]
+    return f"{_STEM_01}{gtin}{cd}{'/21/' if kind == 'id:sgtin' else '/10/'}"
+
+
 def _fast_urn(uri: str) -> str | None:
     m = _FAST_URN_RE.fullmatch(uri)
     if m is None:
         return None
-    kind, cp, ref, tail, sscc_cp, sscc_ref, sgln_cp, sgln_ref, ext, pgln_cp, pgln_ref = m.groups()
-    if kind is not None:  # SGTIN (AI 21 serial) or LGTIN (AI 10 lot)
-        if len(cp) + len(ref) != 13:
-            return None
-        gtin = ref[0] + cp + ref[1:]
-        b = gtin.encode()  # _cd(gtin), inline: 13 digits, 7 of weight 3 (from index 0)
-        cd = "0123456789"[(1296 - sum(b) - 2 * sum(b[::2])) % 10]
-        return f"{_STEM_01}{gtin}{cd}{'/21/' if kind == 'id:sgtin' else '/10/'}{tail}"
+    if m.lastindex == 4:  # SGTIN (AI 21 serial) or LGTIN (AI 10 lot): groups 1-4, the serial last
+        cut = m.end(3)  # the '.' before the serial
+        key = uri[:cut]
+        head = _GTIN_HEADS.get(key)
+        if head is None:
+            if len(_GTIN_HEADS) >= _SIMPLE_URNS_LIMIT:
+                _GTIN_HEADS.clear()
+            head = _GTIN_HEADS[key] = _gtin_head(m)
+        return head + uri[cut + 1 :] if head else None
+    _kind, _cp, _ref, _tail, sscc_cp, sscc_ref, sgln_cp, sgln_ref, ext, pgln_cp, pgln_ref = m.groups()
     if sscc_cp is not None:
         if len(sscc_cp) + len(sscc_ref) != 17:
             return None
@@ -348,13 +369,42 @@ def _fast_dl(uri: str) -> str | None:
     return f"{CANONICAL_STEM}/{key_ai}/{key}/{q_ai}/{q_value}"
 
 
+# EPC URNs of the simple forms (``_fast_urn``) → their canonical id. Capture meets each identifier three
+# times (validation, event hash, index) and most are new serials: this table lets the later two reuse the
+# first computation. Bounded: emptied once full. Every key is a well-formed EPC URN in printable ASCII
+# (so an absolute URI), of a form the event hash canonicalises to the same Digital Link (hash.py).
+_SIMPLE_URNS: dict[str, str] = {}
+_SIMPLE_URNS_LIMIT = 65536
+# The table itself, for hot loops elsewhere that look there before calling simple_urn_id (read only!).
+SIMPLE_URN_IDS: Mapping[str, str] = _SIMPLE_URNS
+
+
+def simple_urn_id(uri: str) -> str | None:
+    """``canonical_id(uri)`` when ``uri`` is an EPC URN of a simple common form (SGTIN, LGTIN, SSCC, SGLN,
+    PGLN without escapes), else None (take ``canonical_id``). Never raises; ``uri`` must be a str."""
+    out = _SIMPLE_URNS.get(uri)
+    if out is None and uri.startswith("urn:epc:"):
+        out = _fast_urn(uri)
+        if out is not None:
+            if len(_SIMPLE_URNS) >= _SIMPLE_URNS_LIMIT:
+                _SIMPLE_URNS.clear()
+            _SIMPLE_URNS[uri] = out
+    return out
+
+
+def forget_simple_urns() -> None:
+    """Empty the tables of simple EPC URNs (benchmarks: every identifier new)."""
+    _SIMPLE_URNS.clear()
+    _GTIN_HEADS.clear()
+
+
 # Capture calls this several times per event, and locations, classes and parents repeat from event to
 # event: a bounded cache answers those in well under a microsecond (errors are not cached).
 @lru_cache(maxsize=65536)
 def canonical_id(uri: str) -> str:
     """The canonical identifier the store indexes (see module docstring); raises IdentifierError."""
     if uri.startswith("urn:epc:"):
-        fast = _fast_urn(uri)
+        fast = simple_urn_id(uri)
         if fast is not None:
             return fast
         if not _gs1_epc_kind(uri):

@@ -37,7 +37,9 @@ both compute the same.
 Identifier normalisation is done here (small and table-driven) rather than with
 ``zhuisu.codes.epc``: the hash needs the exact, slightly idiosyncratic canonical form of the CBV
 algorithm (for instance a GRAI serial appended to AI 8003 without separator, or percent-escapes of an
-EPC URN kept as they are), not a general-purpose converter.
+EPC URN kept as they are), not a general-purpose converter. The one exception: the simple common EPC
+URNs (SGTIN, LGTIN, SSCC, SGLN, PGLN without escapes), for which both give the same Digital Link, are
+taken from ``zhuisu.codes.epc.simple_urn_id``, whose table validation has usually filled for the event.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from zhuisu.codes.epc import SIMPLE_URN_IDS, simple_urn_id
 from zhuisu.epcis import cbv
 from zhuisu.epcis.problems import EPCISError, Problem
 
@@ -623,6 +626,9 @@ def _canon_uncached(text: str) -> str:
 
 _CANON_MEMO: dict[str, str] = {}
 _MEMO_LIMIT = 200_000
+# Simple EPC URNs → Digital Link, filled by zhuisu.codes.epc (validation meets them first): the same
+# Digital Link as the tables here give, without a second computation (see _canon_miss).
+_SIMPLE_GET = SIMPLE_URN_IDS.get
 
 
 def canonical_value(text: str) -> str:
@@ -646,6 +652,9 @@ def _bound_memos() -> None:
 
 def _canon_miss(text: str) -> str:
     """``canonical_value`` of a text not in the memo table (callers look there first)."""
+    simple = simple_urn_id(text)
+    if simple is not None:  # a simple EPC URN, most likely met by validation already: the same Digital Link
+        return simple
     stripped = text.strip()
     m = _EPC_COMMON_MATCH(stripped)
     if m is not None:  # what _canon_uncached does with it (an EPC URN), a few calls sooner
@@ -938,11 +947,15 @@ class _Builder:
 
     # -- structures --
     def epc_list(self, name: str, value: Any) -> str:
-        memo = _CANON_MEMO
+        memo, simple = _CANON_MEMO, _SIMPLE_GET
         parts = []
         for i, v in enumerate(value if type(value) is list else [value]):
-            # (canonical_value trims, as _text would)
-            text = (memo.get(v) or _canon_miss(v)) if type(v) is str else canonical_value(_text(v, f"/{name}/{i}"))
+            # (canonical_value trims, as _text would; simple EPC URNs as _canon_miss gives them)
+            text = (
+                (simple(v) or memo.get(v) or _canon_miss(v))
+                if type(v) is str
+                else canonical_value(_text(v, f"/{name}/{i}"))
+            )
             if text:
                 parts.append("epc=" + text)
         if len(parts) < 2:
@@ -1024,7 +1037,7 @@ class _Builder:
         if type(value) is dict and len(value) == 1:
             text = value.get("id")
             if type(text) is str:  # the common case: just an id
-                text = _CANON_MEMO.get(text) or _canon_miss(text)
+                text = _SIMPLE_GET(text) or _CANON_MEMO.get(text) or _canon_miss(text)
                 return name + "id=" + text if text else ""
         path = "/" + name
         if not isinstance(value, Mapping):
@@ -1233,11 +1246,11 @@ def _simple(kind: _Kind, *, few: bool = False) -> _Render:
 
         return render_time
 
-    prefix, words, memo = kind.prefix, kind.words, _CANON_MEMO
+    prefix, words, memo, simple = kind.prefix, kind.words, _CANON_MEMO, _SIMPLE_GET
 
     def render(b: _Builder, name: str, value: Any) -> str:
-        if type(value) is str:  # _text_value, inline
-            text = memo.get(value) or _canon_miss(value)
+        if type(value) is str:  # _text_value, inline (simple EPC URNs as _canon_miss gives them)
+            text = simple(value) or memo.get(value) or _canon_miss(value)
             if not text:
                 return ""
             return name + "=" + prefix + text if text in words else name + "=" + text

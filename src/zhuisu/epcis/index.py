@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from zhuisu.codes.epc import canonical_id
+from zhuisu.codes.epc import SIMPLE_URN_IDS, simple_urn_id
+from zhuisu.codes.epc import canonical_id as _canonical_id
 from zhuisu.epcis import cbv
 
 # Prefixes the EPCIS 2.0 context itself defines; any other prefix must be declared by the document.
@@ -74,6 +75,8 @@ _LINKS = (
     ("destinationList", "destination", "destination", cbv.SOURCE_DEST_TYPE),
 )
 
+_SIMPLE_GET = SIMPLE_URN_IDS.get
+
 IdentifierRow = tuple[str, str, float | None, str | None]  # role, canonical id, quantity, uom
 LinkRow = tuple[str, str, str]  # kind, type, canonical value
 FieldRow = tuple[str, str, str | None, float | None, int | None]  # scope, name, text, number, time
@@ -108,13 +111,22 @@ def to_micros(timestamp: str) -> int:
     dt = datetime.fromisoformat(timestamp)
     if dt.tzinfo is None:
         raise ValueError(f"date-time {timestamp!r} has no time zone offset")
-    return int(dt.timestamp() * 1_000_000) if dt.microsecond == 0 else _exact_micros(dt)
+    ts = dt.timestamp()
+    if dt.microsecond == 0:
+        return int(ts * 1_000_000)
+    epoch_s = int(ts)  # _exact_micros(dt), without computing the timestamp twice
+    return epoch_s * 1_000_000 + dt.microsecond if epoch_s >= 0 else int(ts * 1_000_000)
 
 
 def _exact_micros(dt: datetime) -> int:
     # float timestamps lose microseconds for far dates; compute exactly.
     epoch_s = int(dt.timestamp())
     return epoch_s * 1_000_000 + dt.microsecond if epoch_s >= 0 else int(dt.timestamp() * 1_000_000)
+
+
+def canonical_id(value: str) -> str:
+    """``zhuisu.codes.epc.canonical_id``, reusing what validation computed for simple EPC URNs."""
+    return simple_urn_id(value) or _canonical_id(value)
 
 
 def canonical_biz_step(value: str) -> str:
@@ -143,6 +155,27 @@ def event_prefixes(event: Mapping[str, Any]) -> dict[str, str]:
     return prefixes
 
 
+# The @context of the last event indexed (a copy) and its prefixes: the events of one capture carry the
+# same one (the document's), so the prefix table is built once, not per event. Read only.
+_LAST_PREFIXES: tuple[list[Any], Mapping[str, str]] | None = None
+
+
+def _shared_prefixes(event: Mapping[str, Any]) -> Mapping[str, str]:
+    """``event_prefixes(event)``, shared with the previous event when that had an equal @context."""
+    global _LAST_PREFIXES
+    ctx = event.get("@context")
+    if type(ctx) is not list:
+        return event_prefixes(event)
+    last = _LAST_PREFIXES
+    if last is not None and last[0] == ctx:
+        return last[1]
+    prefixes = event_prefixes(event)
+    # only lists of strings and of objects with string values are kept, as a copy: no later change reaches it
+    if all(type(c) is str or (type(c) is dict and all(type(v) is str for v in c.values())) for c in ctx):
+        _LAST_PREFIXES = ([dict(c) if type(c) is dict else c for c in ctx], prefixes)
+    return prefixes
+
+
 def expand_name(key: str, prefixes: Mapping[str, str]) -> str:
     """``example:myField`` → ``http://ns.example.com/epcis/myField``; unknown prefixes stay as given."""
     prefix, sep, local = key.partition(":")
@@ -156,7 +189,10 @@ def _field_rows(scope: str, obj: Mapping[str, Any], prefixes: Mapping[str, str])
         if key.startswith("@"):
             continue
         name = expand_name(key, prefixes)
-        yield from _value_rows(scope, name, value, prefixes)
+        if type(value) is str:  # what _value_rows gives for a text, without its type tests
+            yield (scope, name, value, _maybe_number(value), _maybe_time(value))
+        else:
+            yield from _value_rows(scope, name, value, prefixes)
 
 
 def _value_rows(scope: str, name: str, value: Any, prefixes: Mapping[str, str]) -> Iterator[FieldRow]:
@@ -205,7 +241,7 @@ def index_event(
     event: Mapping[str, Any], *, event_hash: str, record_time: int, hash_bytes: bytes = b""
 ) -> IndexedEvent:
     """Columns and index rows of a valid event (validation has already passed)."""
-    prefixes = event_prefixes(event)
+    prefixes = _shared_prefixes(event)
     read_point = event.get("readPoint")
     biz_location = event.get("bizLocation")
     biz_step = event.get("bizStep")
@@ -227,21 +263,31 @@ def index_event(
         body=orjson.dumps(event).decode(),
         hash_bytes=hash_bytes,
     )
-    ids = row.identifiers
-    parent = event.get("parentID")
+    # (identifiers: simple EPC URNs straight from the table validation filled, else canonical_id)
+    get, simple, ids = event.get, _SIMPLE_GET, row.identifiers
+    parent = get("parentID")
     if parent:
-        ids.append(("parent", canonical_id(parent), None, None))
+        ids.append(("parent", simple(parent) or canonical_id(parent), None, None))
     for key, role in _EPC_ROLES:
-        for epc in event.get(key) or ():
-            ids.append((role, canonical_id(epc), None, None))
+        epcs = get(key)
+        if epcs:
+            for epc in epcs:
+                ids.append((role, simple(epc) or canonical_id(epc), None, None))
     for key, role in _QTY_ROLES:
-        for q in event.get(key) or ():
-            qty = q.get("quantity")
-            ids.append((role, canonical_id(q["epcClass"]), float(qty) if qty is not None else None, q.get("uom")))
+        quantities = get(key)
+        if quantities:
+            for q in quantities:
+                qty = q.get("quantity")
+                cls = q["epcClass"]
+                ids.append(
+                    (role, simple(cls) or canonical_id(cls), float(qty) if qty is not None else None, q.get("uom"))
+                )
     for key, kind, value_key, _vocab in _LINKS:
-        for link in event.get(key) or ():
-            link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
-            row.links.append((kind, link_type, canonical_id(link[value_key])))
+        links = get(key)
+        if links:
+            for link in links:
+                link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
+                row.links.append((kind, link_type, canonical_id(link[value_key])))
     for key, value in event.items():
         if key not in STANDARD_KEYS and not key.startswith("@"):
             row.fields.extend(_value_rows("ext", expand_name(key, prefixes), value, prefixes))

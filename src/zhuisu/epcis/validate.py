@@ -30,7 +30,7 @@ from typing import IO, Any
 import fastjsonschema
 from lxml import etree
 
-from zhuisu.codes.epc import IdentifierError, canonical_id
+from zhuisu.codes.epc import SIMPLE_URN_IDS, IdentifierError, canonical_id, simple_urn_id
 from zhuisu.epcis import cbv
 from zhuisu.epcis.problems import Problem
 
@@ -258,14 +258,30 @@ def _build_precheck(patterns: dict[str, Callable[[str], Any]]) -> dict[str, Call
         if patterns["tz"](z) is not None
     )
 
+    # Simple EPC URNs that canonical_id has seen (the checks above run first) are printable ASCII
+    # "urn:epc:…" without spaces, so ascii_uri matches them: a table lookup instead of a regex.
+    simple = SIMPLE_URN_IDS
+
     def uri(v: Any) -> bool:  # definitions uri, id, eventID, vocab-uri (format "uri")
-        return type(v) is str and (ascii_uri(v) is not None or schema_uri(v) is not None)
+        return type(v) is str and (v in simple or ascii_uri(v) is not None or schema_uri(v) is not None)
+
+    names: set[str] = set()  # field names found to be URIs: names repeat from event to event, values less so
+
+    def name(k: Any) -> bool:  # uri(k) for a field name (extension fields, ILMD), remembered (bounded)
+        if k in names:
+            return True
+        if not uri(k):
+            return False
+        if len(names) >= 4096:
+            names.clear()
+        names.add(k)
+        return True
 
     def uri_list(v: Any) -> bool:  # {"type": "array", "items": uri}
         if type(v) is not list:
             return False
-        for x in v:  # noqa: SIM110 (a loop is faster than all() over a generator)
-            if type(x) is not str or (ascii_uri(x) is None and schema_uri(x) is None):
+        for x in v:  # (a loop is faster than all() over a generator)
+            if type(x) is not str or (x not in simple and ascii_uri(x) is None and schema_uri(x) is None):
                 return False
         return True
 
@@ -433,7 +449,7 @@ def _build_precheck(patterns: dict[str, Callable[[str], Any]]) -> dict[str, Call
         return type(v) is list and all(map(sensor_element, v))
 
     def ilmd(v: Any) -> bool:  # definition ilmd: propertyNames {type: string, format: uri}
-        return type(v) is dict and all(map(uri, v))
+        return type(v) is dict and all(map(name, v))
 
     declaration_members = members({"declarationTime": time, "reason": error_reason, "correctiveEventIDs": uri_list})
 
@@ -556,7 +572,7 @@ def _build_precheck(patterns: dict[str, Callable[[str], Any]]) -> dict[str, Call
             for key, value in e.items():
                 check = table.get(key)
                 if check is None:
-                    if not uri(key):  # an extension field: the schema only asks for a URI as its name
+                    if not name(key):  # an extension field: the schema only asks for a URI as its name
                         return False
                 elif not check(value):
                     return False
@@ -776,7 +792,7 @@ class _Checker:
             self._check_type(etype)
         ctx = e.get("@context")
         if ctx is not None:
-            self.own_prefixes = self._context(ctx, "/@context")
+            self.own_prefixes = self._shared_context(ctx)
         self._times()
         self._action(etype)
         self._vocabularies()
@@ -956,15 +972,16 @@ class _Checker:
 
     def _identifiers(self) -> None:
         e = self.event
-        check = _identifier_problem
+        check, simple, other = _identifier_problem, simple_urn_id, _other_identifier_problem
         for key in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
-            epcs = e.get(key)
-            if type(epcs) is list:
-                label = key + " entry"
-                for i, epc in enumerate(epcs):
-                    message = check(epc, label)
-                    if message:
-                        self.add(f"/{key}/{i}", message)
+            if key in e:
+                epcs = e[key]
+                if type(epcs) is list:
+                    for i, epc in enumerate(epcs):  # (_identifier_problem, inline)
+                        if type(epc) is str and simple(epc) is None:
+                            message = other(epc, key + " entry")
+                            if message:
+                                self.add(f"/{key}/{i}", message)
         for key in ("parentID", "transformationID"):
             if key in e:
                 message = check(e[key], key)
@@ -1122,6 +1139,24 @@ class _Checker:
                 prefixes[prefix] = target
         return prefixes
 
+    def _shared_context(self, ctx: Any) -> dict[str, str]:
+        """``_context(ctx, "/@context")``, its prefixes shared with the previous event when that had an equal
+        @context without problems (the events of one capture carry the same one). Only lists of strings and
+        of objects with string values are kept, as a copy, so no later change to an event can reach it."""
+        global _LAST_CONTEXT
+        last = _LAST_CONTEXT
+        if last is not None and type(ctx) is list and last[0] == ctx:
+            return last[1]
+        known = len(self.problems)
+        prefixes = self._context(ctx, "/@context")
+        if (
+            len(self.problems) == known
+            and type(ctx) is list
+            and all(type(c) is str or (type(c) is dict and all(type(v) is str for v in c.values())) for c in ctx)
+        ):
+            _LAST_CONTEXT = ([dict(c) if type(c) is dict else c for c in ctx], prefixes)
+        return prefixes
+
     def _declared(self, prefix: str) -> bool:
         return (
             prefix in STANDARD_PREFIXES
@@ -1169,6 +1204,8 @@ class _Checker:
 
 
 _NESTED = "field inside an extension"
+# The @context of the last event checked (a copy) and its prefixes, read only: see _Checker._shared_context.
+_LAST_CONTEXT: tuple[list[Any], dict[str, str]] | None = None
 _URI_SCHEMES = ("urn", "http", "https")  # extension names that are absolute URIs, not prefix:local
 
 
@@ -1181,6 +1218,13 @@ def _identifier_problem(value: Any, label: str) -> str | None:
     """What is wrong with an identifier (EPC, class, location, party …), or ``None``."""
     if type(value) is not str:
         return None  # the schema says it must be a string
+    if simple_urn_id(value) is not None:  # the common simple EPC URNs: absolute and well formed
+        return None
+    return _other_identifier_problem(value, label)
+
+
+def _other_identifier_problem(value: str, label: str) -> str | None:
+    """``_identifier_problem`` of a text that is not a simple EPC URN (``simple_urn_id`` gave None)."""
     if _ASCII_ABSOLUTE_URI(value) is None and _ABSOLUTE_URI.match(value) is None:  # not _absolute(value)
         return (
             f"{label} '{value}' is not an absolute URI; use an EPC URI (urn:epc:id:…), a GS1 Digital Link "

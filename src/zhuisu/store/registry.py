@@ -360,6 +360,7 @@ def _code_owners(conn: Connection, table: str, column: str, values: list[str]) -
     """(value, party_code) of the rows of ``table`` whose ``column`` is one of ``values`` (an array parameter)."""
     if not values:
         return []
+    param: list[str] | str
     if conn.dialect.name == "postgresql":
         where, param = f"{column} = ANY(:values)", values
     else:  # SQLite: the list as one JSON text, unnested by json_each (the index on the column is still used)
