@@ -51,6 +51,7 @@ PGLN_2 = "urn:epc:id:pgln:4012345.00225"
 PO_1 = "urn:epcglobal:cbv:bt:0614141000005:PO-1"
 PO_2 = "urn:epcglobal:cbv:bt:0614141000005:PO-2"
 DESADV = "urn:epcglobal:cbv:bt:0614141000005:DESADV-1"
+DISP_X = "https://ns.example.com/disp/kept_for_audit"  # a custom disposition (a URI, with an underscore)
 T1 = "urn:uuid:7b6c0a4e-0000-4000-8000-0000000000f1"
 
 
@@ -96,6 +97,10 @@ def hand_made() -> list[dict[str, Any]]:
             "ex:temperature": 8,
             "ex:box": {"ex:colour": "red"},
             "ex:sealed": True,
+            "persistentDisposition": {
+                "set": ["completeness_verified"],
+                "unset": ["completeness_inferred"],
+            },
         },
         {
             "type": "AggregationEvent",
@@ -133,6 +138,7 @@ def hand_made() -> list[dict[str, Any]]:
             "epcList": [S5],
             "action": "DELETE",
             "bizStep": "accepting",
+            "persistentDisposition": {"set": ["completeness_verified", DISP_X]},
             "bizTransactionList": [
                 {"type": "po", "bizTransaction": PO_2},
                 {"type": "desadv", "bizTransaction": DESADV},
@@ -159,7 +165,11 @@ def hand_made() -> list[dict[str, Any]]:
             "action": "OBSERVE",
             "bizStep": "receiving",
             "disposition": "in_progress",
-            "errorDeclaration": {"declarationTime": "2024-01-08T00:00:00Z", "reason": "incorrect_data"},
+            "errorDeclaration": {
+                "declarationTime": "2024-01-08T00:00:00Z",
+                "reason": "incorrect_data",
+                "correctiveEventIDs": [eid(2)],
+            },
             "ex:temperature": 12,
         },
     ]
@@ -259,6 +269,25 @@ CASES: list[tuple[str, dict[str, str], set[int]]] = [
     ("EQ_transformationID", {"EQ_transformationID": T1}, {4}),
     ("EQ_eventID", {"EQ_eventID": f"{eid(1)}|{eid(5)}"}, {1, 5}),
     ("EXISTS_errorDeclaration", {"EXISTS_errorDeclaration": ""}, {7}),
+    ("EQ_persistentDisposition_set", {"EQ_persistentDisposition_set": "completeness_verified"}, {2, 5}),
+    (
+        "EQ_persistentDisposition_set URN",
+        {"EQ_persistentDisposition_set": "urn:epcglobal:cbv:disp:completeness_verified"},
+        {2, 5},
+    ),
+    ("EQ_persistentDisposition_set custom URI", {"EQ_persistentDisposition_set": DISP_X}, {5}),
+    ("EQ_setPersistentDisposition (draft name)", {"EQ_setPersistentDisposition": "completeness_verified"}, {2, 5}),
+    ("EQ_persistentDisposition_unset", {"EQ_persistentDisposition_unset": "completeness_inferred"}, {2}),
+    ("set is not unset", {"EQ_persistentDisposition_unset": "completeness_verified"}, set()),
+    ("EQ_errorReason", {"EQ_errorReason": "incorrect_data"}, {7}),
+    ("EQ_errorReason URN", {"EQ_errorReason": "urn:epcglobal:cbv:er:incorrect_data"}, {7}),
+    ("EQ_errorReason another reason", {"EQ_errorReason": "did_not_occur"}, set()),
+    ("EQ_correctiveEventID", {"EQ_correctiveEventID": eid(2)}, {7}),
+    ("EQ_correctiveEventID another", {"EQ_correctiveEventID": eid(3)}, set()),
+    ("GE_errorDeclarationTime", {"GE_errorDeclarationTime": "2024-01-08T00:00:00Z"}, {7}),
+    ("GE_errorDeclarationTime later", {"GE_errorDeclarationTime": "2024-01-08T00:00:00.001Z"}, set()),
+    ("LT_errorDeclarationTime", {"LT_errorDeclarationTime": "2024-01-08T08:00:00.001+08:00"}, {7}),
+    ("LT_errorDeclarationTime at", {"LT_errorDeclarationTime": "2024-01-08T08:00:00+08:00"}, set()),
     ("EQ_bizTransaction_po", {"EQ_bizTransaction_po": PO_1}, {1}),
     ("EQ_bizTransaction_desadv", {"EQ_bizTransaction_desadv": DESADV}, {5}),
     ("EQ_bizTransaction type matters", {"EQ_bizTransaction_po": DESADV}, set()),
@@ -616,7 +645,7 @@ def test_query_errors_are_problem_documents(client: TestClient) -> None:
     assert undeclared.status_code == 400
     assert "GS1-Extensions" in undeclared.json()["detail"]
 
-    unsupported = client.get("/epcis/events", params={"EQ_errorReason": "incorrect_data"})
+    unsupported = client.get("/epcis/events", params={"EQ_deviceID": "urn:epc:id:giai:4000001.111"})
     assert unsupported.status_code == 501
     assert unsupported.json()["type"] == "epcisException:ImplementationException"
 

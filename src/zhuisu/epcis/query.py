@@ -112,6 +112,22 @@ class FieldFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyFilter:
+    """A condition on a field the store keeps only in the event body (persistent disposition, error declaration).
+
+    ``path`` leads to the field in the event's JSON; ``kind`` says how it is compared: ``member`` (an array
+    holding one of ``texts``, given as JSON strings), ``one_of`` (a string equal to one of ``texts``), ``ge_time``
+    / ``lt_time`` (a date-time at or after / before ``time``, microseconds since the epoch).
+    """
+
+    param: str
+    path: tuple[str, ...]
+    kind: str
+    texts: tuple[str, ...] = ()
+    time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EventQuery:
     """A SimpleEventQuery: every member narrows the result (AND); tuples inside hold alternatives (OR)."""
 
@@ -125,6 +141,7 @@ class EventQuery:
     links: tuple[LinkFilter, ...] = ()
     quantities: tuple[QuantityFilter, ...] = ()
     fields: tuple[FieldFilter, ...] = ()
+    body: tuple[BodyFilter, ...] = ()
     error_declared: bool = False
     # "" = capture order (seq), "eventTime", "recordTime", or "field" (an extension field in order_field)
     order_by: str = ""
@@ -188,19 +205,24 @@ _QUANTITY_RE = re.compile(r"^(EQ|GT|GE|LT|LE)_quantity(?:_([A-Za-z0-9]{2,4}))?$"
 _FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_(INNER_ILMD_|ILMD_|INNER_)?(.+)$", re.S)
 _FIELD_SCOPES = {"": "ext", "ILMD_": "ilmd", "INNER_": "inner_ext", "INNER_ILMD_": "inner_ilmd"}
 
+# Fields kept only in the event body: persistent disposition (EPCIS 2.0 names and the earlier draft's) and the
+# error declaration's details. Queried in the body's JSON: fine as a narrowing of other filters, a scan alone.
+_PERSISTENT_PARAMS = {
+    "EQ_persistentDisposition_set": "set",
+    "EQ_setPersistentDisposition": "set",
+    "EQ_persistentDisposition_unset": "unset",
+    "EQ_unsetPersistentDisposition": "unset",
+}
+_ERROR_TIME_PARAMS = {
+    "GE_errorDeclarationTime": "ge_time",
+    "GE_errorDeclaration_Time": "ge_time",
+    "LT_errorDeclarationTime": "lt_time",
+    "LT_errorDeclaration_Time": "lt_time",
+}
+
 # Standard SimpleEventQuery parameters whose fields the store does not index yet (see module docstring).
 _UNSUPPORTED_FIXED = frozenset(
     {
-        "EQ_persistentDisposition_set",
-        "EQ_persistentDisposition_unset",
-        "EQ_setPersistentDisposition",
-        "EQ_unsetPersistentDisposition",
-        "GE_errorDeclarationTime",
-        "LT_errorDeclarationTime",
-        "GE_errorDeclaration_Time",
-        "LT_errorDeclaration_Time",
-        "EQ_errorReason",
-        "EQ_correctiveEventID",
         "EXISTS_sensorElementList",
         "GE_time",
         "LT_time",
@@ -232,8 +254,8 @@ _UNSUPPORTED_RE = re.compile(
     re.S,
 )
 _UNSUPPORTED_WHY = (
-    "this repository does not evaluate this parameter yet (persistent disposition, error declaration details, "
-    "sensor data, location master data and attribute queries are not indexed)"
+    "this repository does not evaluate this parameter yet (sensor data, error-declaration extension fields, "
+    "location master data and attribute queries are not indexed)"
 )
 
 
@@ -320,6 +342,11 @@ def _alts(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(sorted(set(values)))
 
 
+def _json_text(value: str) -> str:
+    """A string as it appears inside a stored body (JSON, as orjson writes it)."""
+    return orjson.dumps(value).decode()
+
+
 def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
@@ -388,6 +415,7 @@ class _Builder:
     links: list[LinkFilter] = field(default_factory=list)
     quantities: list[QuantityFilter] = field(default_factory=list)
     fields: list[FieldFilter] = field(default_factory=list)
+    body: list[BodyFilter] = field(default_factory=list)
     error_declared: bool = False
     order_by: str = ""
     order_field: tuple[str, ...] = ()
@@ -474,6 +502,22 @@ class _Builder:
             self.ids.append(id_filter(name, _ID_ROLES[name], self.strings(p)))
         elif name == "EXISTS_errorDeclaration":
             self.error_declared = self.truthy(p)
+        elif name in _PERSISTENT_PARAMS:
+            spellings = self.spellings(p, cbv.DISPOSITION)
+            path = ("persistentDisposition", _PERSISTENT_PARAMS[name])
+            self.body.append(BodyFilter(name, path, "member", _alts(_json_text(v) for v in spellings)))
+        elif name == "EQ_errorReason":
+            self.body.append(
+                BodyFilter(name, ("errorDeclaration", "reason"), "one_of", self.spellings(p, cbv.ERROR_REASON))
+            )
+        elif name == "EQ_correctiveEventID":
+            ids = _alts(_json_text(v) for v in self.strings(p))
+            self.body.append(BodyFilter(name, ("errorDeclaration", "correctiveEventIDs"), "member", ids))
+        elif name in _ERROR_TIME_PARAMS:
+            at = parse_time(name, self.scalar(p))
+            self.body.append(
+                BodyFilter(name, ("errorDeclaration", "declarationTime"), _ERROR_TIME_PARAMS[name], time=at)
+            )
         elif name == "orderBy":
             self.add_order_by(p)
         elif name == "orderDirection":
@@ -515,6 +559,21 @@ class _Builder:
             out.append(word)
             if word not in vocab.words:
                 out.extend(self.curie_spellings(word))
+        return _alts(out)
+
+    def spellings(self, p: _Param, vocab: cbv.Vocabulary) -> tuple[str, ...]:
+        """Every way a value of ``p`` may be written in a stored body: a CBV term as its word, URN and web URI;
+        another URI (or CURIE) as given and as its other spelling."""
+        out: list[str] = []
+        for v in self.strings(p):
+            word = vocab.to_word(v)
+            if word in vocab.words:
+                out.extend((word, vocab.to_urn(word), vocab.to_web_uri(word)))
+            elif ":" in word:
+                out.append(word)
+                out.extend(self.curie_spellings(word))
+            else:
+                raise _fail(p.name, f"{v!r} is neither a CBV {vocab.name} nor a URI")
         return _alts(out)
 
     def curie_spellings(self, value: str) -> list[str]:
@@ -633,6 +692,7 @@ class _Builder:
             links=tuple(sorted(self.links, key=repr)),
             quantities=tuple(sorted(self.quantities, key=repr)),
             fields=tuple(sorted(self.fields, key=repr)),
+            body=tuple(sorted(self.body, key=repr)),
             error_declared=self.error_declared,
             order_by=self.order_by,
             order_field=self.order_field,

@@ -20,8 +20,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
+    Text,
     and_,
     delete,
     false,
@@ -34,11 +36,13 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import Select
 
 from zhuisu.epcis import cbv
-from zhuisu.epcis.query import EventQuery, FieldFilter, IdFilter, QuantityFilter
+from zhuisu.epcis.query import BodyFilter, EventQuery, FieldFilter, IdFilter, QuantityFilter
 from zhuisu.store.schema import epcis_event, event_field, event_identifier, event_link, named_query
 
 E = epcis_event.c
@@ -177,6 +181,71 @@ def _field_condition(f: FieldFilter) -> ColumnElement[bool]:
     return E.seq.in_(select(t.seq).where(*base, _OPS[f.op](t.num_value, f.numbers[0])))
 
 
+class _BodyText(FunctionElement[str]):
+    """``body_text(body, key, key…)``: the value at a path of an event body's JSON as text (a string unquoted, an
+    array or object as its JSON text), NULL where the path is absent."""
+
+    type = Text()
+    name = "body_text"
+    inherit_cache = True
+
+
+class _BodyInstant(FunctionElement[int]):
+    """``body_instant(body, key, key…)``: the date-time at a path of an event body as microseconds since the epoch
+    (SQLite: to the millisecond, as its date functions read them)."""
+
+    type = BigInteger()
+    name = "body_instant"
+    inherit_cache = True
+
+
+def _sqlite_path(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+    body, *keys = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_extract({body}, '$' || " + " || ".join(f"'.' || {k}" for k in keys) + ")"
+
+
+def _pg_path(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+    body, *keys = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({body} AS JSON) #>> ARRAY[" + ", ".join(f"CAST({k} AS TEXT)" for k in keys) + "])"
+
+
+@compiles(_BodyText, "sqlite")
+def _body_text_sqlite(element: _BodyText, compiler: Any, **kw: Any) -> str:
+    return _sqlite_path(element, compiler, **kw)
+
+
+@compiles(_BodyText, "postgresql")
+def _body_text_pg(element: _BodyText, compiler: Any, **kw: Any) -> str:
+    return _pg_path(element, compiler, **kw)
+
+
+@compiles(_BodyInstant, "sqlite")
+def _body_instant_sqlite(element: _BodyInstant, compiler: Any, **kw: Any) -> str:
+    days = f"julianday({_sqlite_path(element, compiler, **kw)})"
+    return f"(CAST(round(({days} - 2440587.5) * 86400000.0) AS INTEGER) * 1000)"
+
+
+@compiles(_BodyInstant, "postgresql")
+def _body_instant_pg(element: _BodyInstant, compiler: Any, **kw: Any) -> str:
+    return f"CAST(extract(epoch FROM CAST({_pg_path(element, compiler, **kw)} AS TIMESTAMPTZ)) * 1000000 AS BIGINT)"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _body_condition(f: BodyFilter) -> ColumnElement[bool]:
+    keys = [literal(k) for k in f.path]
+    if f.kind == "member":  # the array's JSON text holds one of the values (each a JSON string, quotes and all)
+        text = _BodyText(E.body, *keys)
+        return or_(*(text.like(f"%{_escape_like(v)}%", escape="\\") for v in f.texts))
+    if f.kind == "one_of":
+        return _BodyText(E.body, *keys).in_(f.texts)
+    assert f.time is not None
+    instant = _BodyInstant(E.body, *keys)
+    return instant >= f.time if f.kind == "ge_time" else instant < f.time
+
+
 def conditions(q: EventQuery) -> list[ColumnElement[bool]]:
     """The WHERE clause of ``q`` over ``epcis_event``, one predicate per parameter (ANDed)."""
     where: list[ColumnElement[bool]] = []
@@ -205,6 +274,8 @@ def conditions(q: EventQuery) -> list[ColumnElement[bool]]:
         where.append(_quantity_condition(qf))
     for ff in q.fields:
         where.append(_field_condition(ff))
+    for bf in q.body:
+        where.append(_body_condition(bf))
     return where
 
 
