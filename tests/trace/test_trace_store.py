@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 import trace_reference as reference
-from trace_networks import drug_network, lgtin, meat_network, pgln, sgtin, sscc
+from trace_networks import drug_network, event, lgtin, meat_network, pgln, sgtin, sscc
 
 from zhuisu.access.principal import PUBLIC, SYSTEM, Principal
 from zhuisu.codes.epc import canonical_id, to_digital_link
@@ -248,6 +248,16 @@ def test_recall_names_parties_and_regions_from_the_registry(engine: Engine) -> N
     assert set(impact.regions) == expected_regions
     assert any(loc.name == "济南批发市场一号库" for loc in impact.locations)
     assert stored
+    codes = [canonical_id(pgln(12)), "P13", market_loc, "P99", "urn:epc:id:sgln:0614141.00099.0"]
+    expected = {
+        canonical_id(pgln(12)): {"name": "临沂肉联厂", "party_code": "P12", "region": "371302"},
+        "P13": {"name": "济南批发市场", "party_code": "P13", "region": "370102"},
+        market_loc: {"name": "济南批发市场一号库", "party_code": "P13", "region": "370105"},
+    }
+    with engine.connect() as conn:
+        assert lineage.registry_places(conn, codes) == expected  # a few codes: one statement
+        padding = [f"X{i}" for i in range(lineage.CHUNK + 1)]
+        assert lineage.registry_places(conn, [*codes, *padding]) == expected  # table by table, in chunks
 
 
 def test_custody_handoffs_by_object_and_by_despatch_advice(engine: Engine) -> None:
@@ -278,3 +288,47 @@ def test_custody_handoffs_by_object_and_by_despatch_advice(engine: Engine) -> No
     to_hospital = [h for h in answer.handoffs if h.to_parties == [canonical_id(pgln(3))]]
     assert to_hospital == []  # the hospital's receiving was never recorded
     assert pallet_ship.from_parties == [canonical_id(pgln(1))]
+
+
+def test_event_parties_read_like_the_access_store(engine: Engine) -> None:
+    """The trace's own read of event_party (through the driver, arrays on PostgreSQL) answers as
+    ``access.parties_of_events``, also for more events than one literal list holds."""
+    from zhuisu.store import access as access_store
+
+    events = drug_network()
+    _capture(engine, events[:5], party="P0000001")
+    _capture(engine, events[5:], party="P0000002")
+    with engine.connect() as conn:
+        seqs = [r[0] for r in conn.exec_driver_sql("SELECT seq FROM epcis_event").all()]
+        expected = access_store.parties_of_events(conn, seqs)
+        assert expected and lineage.event_parties(conn, seqs) == expected
+        many = [*seqs, *range(10**9, 10**9 + 300)]  # over 200 values: an array on PostgreSQL
+        assert lineage.event_parties(conn, many) == expected
+        assert lineage.event_parties(conn, []) == {}
+
+
+def test_events_by_biz_transaction_keeps_each_pair_apart(engine: Engine) -> None:
+    """One look-up for all pairs: an event naming another pair's type with this pair's value is not matched."""
+
+    def doc(minute: int, typ: str, value: str) -> dict[str, Any]:
+        return event(
+            "ObjectEvent",
+            minute,
+            action="OBSERVE",
+            epcList=[sgtin("107346", 900 + minute)],
+            bizStep="shipping",
+            bizTransactionList=[{"type": typ, "bizTransaction": value}],
+        )
+
+    po, desadv = "po", "desadv"
+    a, b = "urn:epcglobal:cbv:bt:0614141000005:A1", "urn:epcglobal:cbv:bt:0614141000005:B2"
+    _capture(engine, [doc(1, po, a), doc(2, desadv, b), doc(3, po, b), doc(4, desadv, a)])
+    with engine.connect() as conn:
+        seqs: list[int] = [r[0] for r in conn.exec_driver_sql("SELECT seq FROM epcis_event").all()]
+        stored = lineage.biz_transactions(conn, seqs)
+        by_pair = {p: {s for s, ps in stored.items() if p in ps} for ps in stored.values() for p in ps}
+        assert len(by_pair) == 4 and all(len(s) == 1 for s in by_pair.values())
+        wanted = {p for p in by_pair if (p[1], "po" in p[0]) in ((a, True), (b, False))}
+        assert len(wanted) == 2
+        assert lineage.events_by_biz_transaction(conn, wanted) == {p: by_pair[p] for p in wanted}
+        assert lineage.events_by_biz_transaction(conn, set()) == {}

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from zhuisu.epcis.index import IndexedEvent
 from zhuisu.store.schema import BigId, epcis_event, event_identifier, metadata
-from zhuisu.trace.rules import Edge, edges_of
+from zhuisu.trace.rules import HUB_PREFIX, Edge, edges_of
 
 lineage_node = Table(
     "lineage_node",
@@ -231,6 +231,24 @@ def _raw(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, .
         cursor.close()
 
 
+def _pg_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (psycopg placeholders: ``%s`` text, ``%b`` binary) through the driver (PostgreSQL)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _pg_array_in(cast: str) -> str:
+    """``IN`` over an array parameter (binary) whose size the planner does not see: behind ``OFFSET 0`` the
+    array is not a constant, so every call is planned alike (an unnested array of about ten values; index
+    probes per value) and, once psycopg prepares the statement, PostgreSQL keeps one generic plan instead of
+    planning each call again (a custom plan would know the size, be costed lower and win every time)."""
+    return f"IN (SELECT unnest(a) FROM (SELECT %b::{cast} AS a OFFSET 0) q)"
+
+
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
@@ -246,9 +264,10 @@ def _in_rows(conn: Connection, sql: str, values: Sequence[Any], extra: Sequence[
     out: list[tuple[Any, ...]] = []
     if conn.dialect.name == "postgresql" and len(values) > 200:  # few values: a literal list plans better
         cast = "bigint[]" if isinstance(values[0], int) else "text[]"
-        array_sql = sql.replace("IN ({})", f"IN (SELECT unnest(?::{cast}))")
+        # the array goes in binary (%b): psycopg's text form quotes every element through a regular expression
+        array_sql = sql.replace("?", "%s").replace("IN ({})", _pg_array_in(cast))
         for chunk in _chunks(values, 50_000):
-            out.extend(_raw(conn, array_sql, [list(chunk), *extra]))
+            out.extend(_pg_rows(conn, array_sql, [list(chunk), *extra]))
         return out
     for chunk in _chunks(values, READ_CHUNK):
         out.extend(_raw(conn, sql.format(_marks(len(chunk))), [*chunk, *extra]))
@@ -275,11 +294,53 @@ _TOUCH_SQL = (
 )
 
 
+# PostgreSQL: a frontier level's look-ups in one statement (see DbGraph._read). The nodes come as an array of
+# identifiers and one of flags (1: outgoing edges wanted, 2: incoming pack/unpack edges, 4: other incoming
+# edges), each looked up once; the unpack-all edges of the containers the incoming pack/unpack edges name come
+# along (intervals_of asks them next). Behind OFFSET 0 the arrays' size stays unknown (see _pg_array_in).
+_LEVEL_PG_SQL = """WITH n AS MATERIALIZED (
+  SELECT d.id, d.ident, f.flag FROM (SELECT %b::text[] AS a, %b::int[] AS b OFFSET 0) q,
+  unnest(q.a, q.b) AS f(ident, flag) JOIN lineage_node d ON d.ident = f.ident),
+i AS MATERIALIZED (
+  SELECT e.src, n.ident AS dst, e.kind, e.seq, e.t FROM n JOIN lineage_edge e ON e.dst = n.id
+  WHERE n.flag & 2 <> 0 AND e.kind IN ('a', 'd')
+  UNION ALL
+  SELECT e.src, n.ident, e.kind, e.seq, e.t FROM n JOIN lineage_edge e ON e.dst = n.id
+  WHERE n.flag & 4 <> 0 AND e.kind NOT IN ('a', 'd')),
+p AS MATERIALIZED (SELECT n.id, n.ident FROM lineage_node n WHERE n.id IN (SELECT src FROM i))
+SELECT 'o', n.ident, COALESCE(d.ident, ''), e.kind, e.seq, e.t, NULL::bigint FROM n
+  JOIN lineage_edge e ON e.src = n.id LEFT JOIN lineage_node d ON d.id = e.dst
+  WHERE n.flag & 1 <> 0
+UNION ALL
+SELECT 'i', NULL, i.dst, i.kind, i.seq, i.t, i.src FROM i
+UNION ALL
+SELECT 'p', p.ident, NULL, NULL, NULL, NULL, p.id FROM p
+UNION ALL
+SELECT 'u', p.ident, '', u.kind, u.seq, u.t, NULL FROM p
+  JOIN lineage_edge u ON u.src = p.id AND u.kind = 'd' AND u.dst = 0
+  WHERE p.id IN (SELECT src FROM i WHERE kind IN ('a', 'd'))"""
+
+# PostgreSQL: which events name the nodes ('t' rows: node, seq) and, once per event, its time if it is live
+# ('e' rows: seq, time): a lot's serials share their events, so each event row is read once (a few thousand
+# look-ups, not one per node and event); the two are joined here.
+_TOUCH_PG_SQL = """WITH t AS MATERIALIZED (SELECT i.id, i.seq FROM event_identifier i WHERE i.id {ARRAY})
+SELECT 't', t.id, t.seq, NULL::bigint FROM t
+UNION ALL
+SELECT 'e', NULL, e.seq, e.event_time FROM epcis_event e
+  WHERE e.seq IN (SELECT seq FROM t) AND e.error_declared = false
+  AND NOT EXISTS (SELECT 1 FROM lineage_retracted r WHERE r.seq = e.seq)""".replace("{ARRAY}", _pg_array_in("text[]"))
+
+
 class DbGraph:
     """``zhuisu.trace.walk.GraphSource`` over the lineage tables of one connection.
 
-    Each node's outgoing and incoming edges are read once per ``DbGraph`` (one query per direction and
-    frontier level, through the covering indexes) and kept, so the walk's several look-ups cost one query.
+    Each node's outgoing and incoming edges are read once per ``DbGraph`` (through the covering indexes) and
+    kept, so the walk's several look-ups cost one query. What a walk asks next is read along with what it asks
+    now: a plain node's outgoing edges come with its incoming pack and unpack edges (the walk asks both for
+    every node of a level), and incoming pack and unpack edges with the unpack-all edges of the containers
+    they name (``intervals_of`` asks those next). On PostgreSQL all of that is one statement per look-up
+    (arrays, so its text never changes and psycopg prepares it); SQLite runs the parts one after the other.
+
     A forward walk asks a node's incoming edges only for containment (``into(nodes, "ad")``): those are read
     alone, so a lot's ten thousand serials do not bring their lot-membership edges back a second time; the
     other kinds follow if a backward walk asks for them later.
@@ -287,30 +348,68 @@ class DbGraph:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._pg = conn.dialect.name == "postgresql"
         # edges by node, only for nodes that have some; which nodes were read is kept apart, so that a walk
         # over ten thousand serials without out-edges asks set operations, not ten thousand look-ups
         self._out: dict[str, list[Edge]] = {}
         self._in: dict[str, list[Edge]] = {}
+        self._unpack: dict[str, list[Edge]] = {}  # container -> its unpack-all edges (read along, see above)
         self._out_read: set[str] = set()
         self._in_read: set[str] = set()  # every kind of incoming edge read
         self._in_ad_read: set[str] = set()  # only the pack and unpack edges read
+        self._unpack_read: set[str] = set()  # containers whose unpack-all edges are in _unpack
         self._touched: set[str] = set()  # nodes whose touching events are in _touch_rows
         self._touch_rows: list[tuple[str, int, int]] = []
 
-    def _fill(
-        self, cache: dict[str, list[Edge]], read: set[str], nodes: Collection[str], sql: str, key: int
-    ) -> set[str]:
-        wanted = set(nodes)
-        missing = wanted - read
-        if missing:
-            read |= missing
-            missing.discard("")
-            self._add(cache, _in_rows(self.conn, sql, list(missing)), key)
-        return wanted
+    def _read(self, out: set[str], in_ad: set[str], in_xm: set[str]) -> None:
+        """Read (and mark read) the outgoing edges of ``out``, the incoming pack and unpack edges of ``in_ad``
+        and the other incoming edges of ``in_xm``, with the unpack-all edges of the containers met."""
+        self._out_read |= out
+        self._in_read |= in_xm  # (their pack and unpack edges are read now or were before)
+        self._in_ad_read |= in_ad - in_xm
+        out.discard("")
+        in_ad.discard("")
+        in_xm.discard("")
+        if not (out or in_ad or in_xm):
+            return
+        # rows (src, dst, kind, seq, t, qty, uom) of the outgoing, incoming and unpack-all edges read
+        ins: list[tuple[Any, ...]] = []
+        if self._pg:
+            # each node once, with what to read of it: 1 outgoing, 2 incoming pack/unpack, 4 other incoming
+            flags = dict.fromkeys(out, 1)
+            for n in in_ad:
+                flags[n] = flags.get(n, 0) | 2
+            for n in in_xm:
+                flags[n] = flags.get(n, 0) | 4
+            rows = _pg_rows(self.conn, _LEVEL_PG_SQL, [list(flags), list(flags.values())])
+            # incoming edges come with their upstream node's id, named once per node ('p' rows): ten thousand
+            # serials packed into a hundred cases look up a hundred names, not ten thousand
+            names = {r[6]: r[1] for r in rows if r[0] == "p"}
+            outs = [(*r[1:6], None, None) for r in rows if r[0] == "o"]
+            ins = [(names[r[6]], *r[2:6], None, None) for r in rows if r[0] == "i" and r[6] in names]
+            unpacks = [(*r[1:6], None, None) for r in rows if r[0] == "u"]
+        else:
+            outs = _in_rows(self.conn, _OUT_SQL, list(out)) if out else []
+            both = in_ad & in_xm
+            for sql, nodes in ((_IN_SQL, both), (_IN_AD_SQL, in_ad - both), (_IN_XM_SQL, in_xm - both)):
+                if nodes:
+                    ins += _in_rows(self.conn, sql, list(nodes))
+            unpacks = []
+        fresh = {r[0] for r in ins if r[2] in "ad"} - self._unpack_read  # containers met for the first time
+        if fresh and not self._pg:
+            unpacks = [(*r, None, None) for r in _in_rows(self.conn, _UNPACK_ALL_SQL, list(fresh))]
+        self._add(self._out, outs, 0)
+        self._add(self._in, ins, 1)
+        self._unpack_read |= fresh
+        make = tuple.__new__
+        for r in unpacks:
+            if r[0] in fresh:  # PostgreSQL reads them again for containers met before: keep them once
+                self._unpack.setdefault(r[0], []).append(make(Edge, r))
 
     @staticmethod
     def _add(cache: dict[str, list[Edge]], rows: list[tuple[Any, ...]], key: int) -> None:
-        make = tuple.__new__  # rows are (src, dst, kind, seq, t, NULL, NULL): an Edge each, no per-row call
+        """Edges by their ``src`` (``key`` 0) or ``dst`` (``key`` 1) from rows (src, dst, kind, seq, t, qty, uom)."""
+        make = tuple.__new__  # an Edge per row, no per-row call
         for row in rows:
             edges = cache.get(row[key])
             if edges is None:
@@ -319,31 +418,36 @@ class DbGraph:
                 edges.append(make(Edge, row))
 
     def out(self, nodes: Collection[str], kinds: str) -> list[Edge]:
-        wanted = self._fill(self._out, self._out_read, nodes, _OUT_SQL, 0)
+        wanted = set(nodes)
+        missing = wanted - self._out_read
+        if missing:
+            # the plain ones' pack and unpack edges come along (the walk asks them for every plain node)
+            plain = {n for n in missing if not n.startswith(HUB_PREFIX)} - self._in_read - self._in_ad_read
+            self._read(missing, plain, set())
         return [e for n in wanted & self._out.keys() for e in self._out[n] if e.kind in kinds]
 
     def into(self, nodes: Collection[str], kinds: str) -> list[Edge]:
+        wanted = set(nodes)
         if set(kinds) <= {"a", "d"}:  # containment only (a forward walk): leave out the lot and input edges
-            wanted = set(nodes)
             missing = wanted - self._in_read - self._in_ad_read
             if missing:
-                self._in_ad_read |= missing
-                self._add(self._in, _in_rows(self.conn, _IN_AD_SQL, [n for n in missing if n]), 1)
+                self._read(set(), missing, set())
         else:
-            wanted = set(nodes)
             missing = wanted - self._in_read
             if missing:
-                self._in_read |= missing
                 partly = missing & self._in_ad_read  # their pack and unpack edges are in already
-                rest = [n for n in missing - partly if n]
-                self._add(self._in, _in_rows(self.conn, _IN_SQL, rest), 1)
-                self._add(self._in, _in_rows(self.conn, _IN_XM_SQL, list(partly)), 1)
+                # a backward walk asks the plain ones' outgoing edges next: they come along
+                out = {n for n in missing if not n.startswith(HUB_PREFIX)} - self._out_read
+                self._read(out, missing - partly, missing)
         return [e for n in wanted & self._in.keys() for e in self._in[n] if e.kind in kinds]
 
     def unpack_all(self, parents: Collection[str]) -> list[Edge]:
         wanted = set(parents)
+        read = wanted & self._unpack_read
+        out = [e for p in read & self._unpack.keys() for e in self._unpack[p]]
+        wanted -= read
         known = wanted & self._out_read
-        out = [e for p in known & self._out.keys() for e in self._out[p] if e.kind == "d" and e.dst == ""]
+        out += [e for p in known & self._out.keys() for e in self._out[p] if e.kind == "d" and e.dst == ""]
         rest = [p for p in wanted - known if p]
         out.extend(Edge(*row) for row in _in_rows(self.conn, _UNPACK_ALL_SQL, rest))
         return out
@@ -354,7 +458,13 @@ class DbGraph:
         if missing:
             self._touched.update(missing)
             # an event naming a node in two roles counts once
-            self._touch_rows.extend(set(_in_rows(self.conn, _TOUCH_SQL, missing, [False])))
+            if self._pg:
+                for chunk in _chunks(missing, 50_000):
+                    rows = _pg_rows(self.conn, _TOUCH_PG_SQL, [list(chunk)])
+                    times = {r[2]: r[3] for r in rows if r[0] == "e"}
+                    self._touch_rows.extend({(r[1], r[2], times[r[2]]) for r in rows if r[0] == "t" and r[2] in times})
+            else:
+                self._touch_rows.extend(set(_in_rows(self.conn, _TOUCH_SQL, missing, [False])))
         if missing and len(self._touched) == len(missing):  # the first look-up: every row is wanted
             return self._touch_rows[:]
         return [row for row in self._touch_rows if row[0] in wanted]
@@ -398,6 +508,20 @@ def events(conn: Connection, seqs: Collection[int]) -> list[dict[str, Any]]:
     return out
 
 
+def event_parties(conn: Connection, seqs: Collection[int]) -> dict[int, dict[str, str]]:
+    """seq → {party: relation} of these events: ``zhuisu.store.access.parties_of_events`` through the driver
+    (one array on PostgreSQL, no statement compiled per call)."""
+    out: dict[int, dict[str, str]] = {}
+    sql = "SELECT seq, party, relation FROM event_party WHERE seq IN ({})"
+    for seq, party, relation in _in_rows(conn, sql, sorted(set(seqs))):
+        found = out.get(seq)
+        if found is None:
+            out[seq] = {party: relation}
+        else:
+            found[party] = relation
+    return out
+
+
 def event_links(conn: Connection, seqs: Collection[int]) -> dict[int, list[tuple[str, str, str]]]:
     """seq → (kind, type, canonical value) of bizTransactions, sources and destinations."""
     out: dict[int, list[tuple[str, str, str]]] = {}
@@ -420,14 +544,18 @@ def biz_transactions(conn: Connection, seqs: Collection[int]) -> dict[int, list[
 
 def events_by_biz_transaction(conn: Connection, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
     """(type, value) → seqs of the events naming that business transaction (index ``ix_event_link_value``)."""
-    out: dict[tuple[str, str], set[int]] = {}
-    for typ, value in sorted(pairs):
-        rows = _raw(
-            conn,
-            "SELECT seq FROM event_link WHERE kind = 'bizTransaction' AND type = ? AND value = ?",
-            [typ, value],
+    out: dict[tuple[str, str], set[int]] = {p: set() for p in pairs}
+    types = sorted({t for t, _v in out})
+    # one look-up for all the pairs (types × values through the index, the other combinations dropped here)
+    for chunk in _chunks(sorted({v for _t, v in out})):
+        sql = (
+            "SELECT type, value, seq FROM event_link WHERE kind = 'bizTransaction' "
+            f"AND type IN ({_marks(len(types))}) AND value IN ({_marks(len(chunk))})"
         )
-        out[(typ, value)] = {r[0] for r in rows}
+        for typ, value, seq in _raw(conn, sql, [*types, *chunk]):
+            found = out.get((typ, value))
+            if found is not None:
+                found.add(seq)
     return out
 
 
@@ -453,25 +581,46 @@ def registry_places(conn: Connection, codes: Collection[str]) -> dict[str, dict[
     wanted = sorted(set(codes) - {""})
     if not wanted:
         return out
-    if {"code", "name", "party_code", "region"} <= _columns(conn, "registry_location"):
+    locations = {"code", "name", "party_code", "region"} <= _columns(conn, "registry_location")
+    parties = {"gln", "name", "party_code", "region"} <= _columns(conn, "registry_party")
+    glns = {c.rsplit("/", 1)[-1]: c for c in wanted if c.startswith("https://id.gs1.org/417/")}
+    plain = [c for c in wanted if not c.startswith(("http", "urn:"))]
+    keys = [*plain, *glns]
+    if locations and parties and keys and len(wanted) <= CHUNK and len(keys) <= CHUNK:
+        # a chain's few places: both tables in one statement (locations first, as below)
+        sql = (
+            "SELECT 'l', code, NULL, name, party_code, region FROM registry_location "
+            f"WHERE code IN ({_marks(len(wanted))}) UNION ALL "
+            "SELECT 'p', party_code, gln, name, party_code, region FROM registry_party "
+            f"WHERE party_code IN ({_marks(len(keys))}) OR gln IN ({_marks(len(keys))})"
+        )
+        rows = _raw(conn, sql, [*wanted, *keys, *keys])
+        for _tag, code, _gln, name, party, region in (r for r in rows if r[0] == "l"):
+            out[code] = {"name": name, "party_code": party, "region": region}
+        for _tag, party, gln, name, _party, region in (r for r in rows if r[0] == "p"):
+            info: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
+            if party in plain:
+                out[party] = info
+            if gln in glns:
+                out[glns[gln]] = info
+        return out
+    if locations:
         for chunk in _chunks(wanted):
             sql = f"SELECT code, name, party_code, region FROM registry_location WHERE code IN ({_marks(len(chunk))})"
             for code, name, party, region in _raw(conn, sql, chunk):
                 out[code] = {"name": name, "party_code": party, "region": region}
-    if {"gln", "name", "party_code", "region"} <= _columns(conn, "registry_party"):
-        glns = {c.rsplit("/", 1)[-1]: c for c in wanted if c.startswith("https://id.gs1.org/417/")}
-        plain = [c for c in wanted if not c.startswith(("http", "urn:"))]
-        for chunk in _chunks([*plain, *glns]):
+    if parties:
+        for chunk in _chunks(keys):
             sql = (
                 "SELECT party_code, gln, name, region FROM registry_party "
                 f"WHERE party_code IN ({_marks(len(chunk))}) OR gln IN ({_marks(len(chunk))})"
             )
             for party, gln, name, region in _raw(conn, sql, [*chunk, *chunk]):
-                info: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
+                found: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
                 if party in plain:
-                    out[party] = info
+                    out[party] = found
                 if gln in glns:
-                    out[glns[gln]] = info
+                    out[glns[gln]] = found
     return out
 
 

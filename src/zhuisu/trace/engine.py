@@ -172,8 +172,7 @@ def build_steps(
     bodies = {r["seq"]: orjson.loads(r["body"]) for r in rows}
     links = {seq: links_of(body) for seq, body in bodies.items()}
     owners = {
-        seq: [p for p, rel in ps.items() if rel == "owner"]
-        for seq, ps in access_store.parties_of_events(conn, seqs).items()
+        seq: [p for p, rel in ps.items() if rel == "owner"] for seq, ps in store.event_parties(conn, seqs).items()
     }
     codes: set[str] = set()
     for r in rows:
