@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Engine,
     Float,
     Index,
     String,
@@ -651,3 +652,17 @@ def analyze(conn: Connection) -> None:
     """Refresh the planner's statistics after a bulk load (PostgreSQL; autovacuum does it later anyway)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE")
+
+
+def vacuum_analyze(engine: Engine) -> None:
+    """After a bulk load on PostgreSQL: VACUUM (ANALYZE) the lineage and event tables, so that the walks' index-only
+    scans need not visit the table for rows the visibility map does not yet show as visible to all (autovacuum
+    would get there, later). Runs outside a transaction, as VACUUM must. SQLite: ANALYZE."""
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+            return
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("lineage_node", "lineage_edge", "epcis_event", "event_identifier", "event_link", "event_party"):
+            auto.exec_driver_sql(f"VACUUM (ANALYZE) {table}")

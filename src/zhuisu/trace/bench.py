@@ -382,10 +382,10 @@ def generate(engine: Engine, n: int, *, chunk: int = 50_000, progress: Callable[
             if progress:
                 progress(len(buf))
     from zhuisu.store import lineage as store
-    from zhuisu.store.db import writing
 
-    with writing(engine) as conn:  # fresh statistics, or PostgreSQL plans the first walks on empty-table guesses
-        store.analyze(conn)
+    # Fresh statistics (else PostgreSQL plans the first walks on empty-table guesses) and a fresh visibility map
+    # (else its index-only scans visit the table): what autovacuum would bring a while after a bulk load.
+    store.vacuum_analyze(engine)
     return stored
 
 

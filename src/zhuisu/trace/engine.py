@@ -688,7 +688,7 @@ def _trace(
                 s for s in steps if s.biz_step in ORIGIN_STEPS or (s.event_type == "ObjectEvent" and s.action == "ADD")
             ]
         if direction in ("forward", "both"):
-            objs = [n for n, (r, _d) in relation.items() if r != "carrier"]
+            objs = sorted(n for n, (r, _d) in relation.items() if r != "carrier")  # the same order every run
             result.holders = _holders(merged, steps, nodes, objs)
             if principal.is_public:
                 for h in result.holders:
