@@ -324,12 +324,36 @@ def test_empty_alternative_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "param",
-    ["EQ_persistentDisposition_set=active", "EQ_errorReason=did_not_occur", "EQ_type=Temperature", "GE_value_CEL=4"],
+    [
+        "EQ_ERROR_DECLARATION_ex:reasonCode=x",
+        "EQ_deviceID=urn:epc:id:giai:4000001.1",
+        "EQ_type=Temperature",
+        "GE_value_CEL=4",
+    ],
 )
 def test_standard_parameters_not_evaluated_here_are_said_so(param: str) -> None:
     with pytest.raises(QueryUnsupportedError) as exc:
         q(param)
     assert exc.value.problems[0].path == "/" + param.split("=")[0]
+
+
+def test_body_parameters_take_every_spelling() -> None:
+    query = q("EQ_persistentDisposition_set=urn:epcglobal:cbv:disp:active&EQ_errorReason=did_not_occur")
+    by_param = {f.param: f for f in query.body}
+    assert set(by_param["EQ_persistentDisposition_set"].texts) == {
+        '"active"',
+        '"urn:epcglobal:cbv:disp:active"',
+        '"https://ref.gs1.org/cbv/Disp-active"',
+    }
+    assert by_param["EQ_persistentDisposition_set"].path == ("persistentDisposition", "set")
+    assert set(by_param["EQ_errorReason"].texts) == {
+        "did_not_occur",
+        "urn:epcglobal:cbv:er:did_not_occur",
+        "https://ref.gs1.org/cbv/ER-did_not_occur",
+    }
+    with pytest.raises(QueryParameterError) as exc:
+        q("EQ_errorReason=not_a_reason")
+    assert problems_of(exc) == ["/EQ_errorReason"]
 
 
 def test_fingerprint_ignores_spelling_and_order() -> None:
