@@ -224,16 +224,11 @@ def _raw(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, .
     """Run ``sql`` (``?`` placeholders) through the driver: the walk's hot queries skip SQLAlchemy's compiler."""
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, tuple(params))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return _driver_rows(conn, sql, params)
 
 
-def _pg_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (psycopg placeholders: ``%s`` text, ``%b`` binary) through the driver (PostgreSQL)."""
+def _driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` through the driver as it is (its own placeholders: on PostgreSQL ``%s`` text, ``%b`` binary)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, tuple(params))
@@ -268,7 +263,7 @@ def _in_rows(conn: Connection, sql: str, values: Sequence[Any], extra: Sequence[
         # the array goes in binary (%b): psycopg's text form quotes every element through a regular expression
         array_sql = sql.replace("?", "%s").replace("IN ({})", _pg_array_in(cast))
         for chunk in _chunks(values, 50_000):
-            out.extend(_pg_rows(conn, array_sql, [list(chunk), *extra]))
+            out.extend(_driver_rows(conn, array_sql, [list(chunk), *extra]))
         return out
     for chunk in _chunks(values, READ_CHUNK):
         out.extend(_raw(conn, sql.format(_marks(len(chunk))), [*chunk, *extra]))
@@ -382,7 +377,7 @@ class DbGraph:
                 flags[n] = flags.get(n, 0) | 2
             for n in in_xm:
                 flags[n] = flags.get(n, 0) | 4
-            rows = _pg_rows(self.conn, _LEVEL_PG_SQL, [list(flags), list(flags.values())])
+            rows = _driver_rows(self.conn, _LEVEL_PG_SQL, [list(flags), list(flags.values())])
             # incoming edges come with their upstream node's id, named once per node ('p' rows): ten thousand
             # serials packed into a hundred cases look up a hundred names, not ten thousand
             names = {r[6]: r[1] for r in rows if r[0] == "p"}
@@ -461,7 +456,7 @@ class DbGraph:
             # an event naming a node in two roles counts once
             if self._pg:
                 for chunk in _chunks(missing, 50_000):
-                    rows = _pg_rows(self.conn, _TOUCH_PG_SQL, [list(chunk)])
+                    rows = _driver_rows(self.conn, _TOUCH_PG_SQL, [list(chunk)])
                     times = {r[2]: r[3] for r in rows if r[0] == "e"}
                     self._touch_rows.extend({(r[1], r[2], times[r[2]]) for r in rows if r[0] == "t" and r[2] in times})
             else:
