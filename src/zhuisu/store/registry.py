@@ -10,9 +10,10 @@ transaction (open it with ``zhuisu.store.db.writing`` / ``for_writing(conn).begi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -196,6 +197,7 @@ TABLES = (
 )
 
 _CHUNK = 1000  # identifiers per IN (...) list
+_Record = TypeVar("_Record", "Location", "Product")
 
 
 def _now() -> int:
@@ -229,35 +231,18 @@ def _party(row: Row[Any]) -> Party:
     )
 
 
-def _location(row: Row[Any]) -> Location:
+def _from_row(cls: type[_Record], row: Row[Any]) -> _Record:
+    """A model record whose fields are columns of the same names (locations, products)."""
     m = row._mapping
-    return Location(
-        code=m["code"],
-        party_code=m["party_code"],
-        gln=m["gln"],
-        name=m["name"],
-        region=m["region"],
-        address=m["address"],
-        lat=m["lat"],
-        lon=m["lon"],
-        gln_extension=m["gln_extension"],
-    )
+    return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+
+
+def _location(row: Row[Any]) -> Location:
+    return _from_row(Location, row)
 
 
 def _product(row: Row[Any]) -> Product:
-    m = row._mapping
-    return Product(
-        product_id=m["product_id"],
-        party_code=m["party_code"],
-        gtin=m["gtin"],
-        name=m["name"],
-        spec=m["spec"],
-        sector=m["sector"],
-        category=m["category"],
-        shelf_life_days=m["shelf_life_days"],
-        approval_no=m["approval_no"],
-        granularity=m["granularity"],
-    )
+    return _from_row(Product, row)
 
 
 def get_party(conn: Connection, party_code: str) -> Party | None:

@@ -212,34 +212,6 @@ def build_steps(
         if loc and loc.party_code and loc.party_code not in parties:
             parties.append(loc.party_code)
         parent = body.get("parentID")
-        if lean and _role_of(r["event_type"], r["biz_step"], r["disposition"]) is None:
-            steps.append(
-                Step(
-                    owners=own,
-                    event_id=r["event_id"],
-                    seq=seq,
-                    event_type=r["event_type"],
-                    time=_iso(r["event_time"], r["event_tz"]),
-                    time_micros=r["event_time"],
-                    biz_step=r["biz_step"],
-                    disposition=r["disposition"],
-                    action=r["action"],
-                    read_point=place(r["read_point"]),
-                    biz_location=loc,
-                    parties=parties,
-                    parent=canonical(parent) if parent else None,
-                    sources=sources,
-                    destinations=dests,
-                    biz_transactions=documents,
-                )
-            )
-            continue
-        objects = _epcs(body.get("epcList"), memo)
-        if "childEPCs" in body:
-            objects += _epcs(body["childEPCs"], memo)
-        if "quantityList" in body or "childQuantityList" in body:
-            objects += _qty(body.get("quantityList")) + _qty(body.get("childQuantityList"))
-        transformation = "inputEPCList" in body or "inputQuantityList" in body or "outputEPCList" in body
         step = Step(
             owners=own,
             event_id=r["event_id"],
@@ -254,17 +226,23 @@ def build_steps(
             biz_location=loc,
             parties=parties,
             parent=canonical(parent) if parent else None,
-            objects=objects,
-            inputs=_epcs(body.get("inputEPCList"), memo) + _qty(body.get("inputQuantityList"))
-            if transformation
-            else [],
-            outputs=_epcs(body.get("outputEPCList"), memo) + _qty(body.get("outputQuantityList"))
-            if transformation or "outputQuantityList" in body
-            else [],
             sources=sources,
             destinations=dests,
             biz_transactions=documents,
         )
+        if lean and _role_of(r["event_type"], r["biz_step"], r["disposition"]) is None:
+            steps.append(step)  # a lean step with no role: its objects are not read
+            continue
+        step.objects = _epcs(body.get("epcList"), memo)
+        if "childEPCs" in body:
+            step.objects += _epcs(body["childEPCs"], memo)
+        if "quantityList" in body or "childQuantityList" in body:
+            step.objects += _qty(body.get("quantityList")) + _qty(body.get("childQuantityList"))
+        transformation = "inputEPCList" in body or "inputQuantityList" in body or "outputEPCList" in body
+        if transformation:
+            step.inputs = _epcs(body.get("inputEPCList"), memo) + _qty(body.get("inputQuantityList"))
+        if transformation or "outputQuantityList" in body:
+            step.outputs = _epcs(body.get("outputEPCList"), memo) + _qty(body.get("outputQuantityList"))
         if not lean:
             step.certifications = list(_as_list(body.get("certificationInfo")))
             step.sensors = _sensors(body) if "sensorElementList" in body else []
