@@ -212,18 +212,7 @@ def run_job(
         if party is not None and not checked:
             refused = ownership_problems(engine, path, kind, party)
             if refused:
-                jobs.finish(
-                    engine,
-                    capture_id,
-                    finished_at=capture.now_micros(),
-                    success=False,
-                    event_count=0,
-                    stored=0,
-                    duplicates=0,
-                    errors=[_problem_doc(p, 403) for p in refused],
-                    actor=actor,
-                    remote=remote_addr,
-                )
+                _fail_job(engine, capture_id, [_problem_doc(p, 403) for p in refused], actor, remote_addr)
                 return
         result = capture.capture_file(
             engine,
@@ -247,12 +236,20 @@ def run_job(
         )
     except Exception:
         log.exception("capture job %s failed", capture_id)
-        _fail_job(engine, capture_id, "the capture job failed inside the server; nothing was stored", actor)
+        detail = "the capture job failed inside the server; nothing was stored"
+        _fail_job(engine, capture_id, [problem_body(500, detail)], actor)
     finally:
         path.unlink(missing_ok=True)
 
 
-def _fail_job(engine: Engine, capture_id: str, detail: str, actor: Principal | None = None) -> None:
+def _fail_job(
+    engine: Engine,
+    capture_id: str,
+    errors: list[dict[str, Any]],
+    actor: Principal | None = None,
+    remote: str | None = None,
+) -> None:
+    """Finish a capture job that stored nothing, with these problem documents."""
     jobs.finish(
         engine,
         capture_id,
@@ -261,8 +258,9 @@ def _fail_job(engine: Engine, capture_id: str, detail: str, actor: Principal | N
         event_count=0,
         stored=0,
         duplicates=0,
-        errors=[problem_body(500, detail)],
+        errors=errors,
         actor=actor,
+        remote=remote,
     )
 
 
@@ -286,9 +284,8 @@ def resume_jobs(app: FastAPI) -> None:
                 run_job, engine, job["capture_id"], path, kind, job["error_behaviour"], party=job["party"], actor=actor
             )
         else:
-            _fail_job(
-                engine, job["capture_id"], "the server restarted and the capture document was lost; resend it", actor
-            )
+            lost = problem_body(500, "the server restarted and the capture document was lost; resend it")
+            _fail_job(engine, job["capture_id"], [lost], actor)
 
 
 def _option_headers(settings: Settings, allow: str) -> dict[str, str]:
