@@ -23,9 +23,9 @@ import uuid
 from pathlib import Path
 
 import httpx
+from fresh import fresh_database  # benchmarks/fresh.py (this folder is on sys.path)
 from rich.progress import Progress
 
-PG_ADMIN = os.environ.get("ZHUISU_BENCH_PG", "postgresql://127.0.0.1:5432/test")
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
     {"zs": "https://zhuisu.org/ns/epcis/"},
@@ -124,25 +124,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _fresh_db(store: str, workdir: Path) -> tuple[str, str | None]:
-    if store == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}", None
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3D{schema}", schema
-
-
-def _drop(schema: str | None) -> None:
-    if schema:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -151,7 +132,12 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def run(store: str, doc: Path, n: int, workdir: Path) -> dict:
-    url, schema = _fresh_db(store, workdir)
+    with fresh_database(store) as (url, _file):
+        return _serve_and_capture(store, url, doc, n, workdir)
+
+
+def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -> dict:
+    """Start ``zhuisu serve`` on ``url``, POST the document, wait for its capture job; the figures."""
     port = _free_port()
     env = {
         **os.environ,
@@ -215,7 +201,6 @@ def run(store: str, doc: Path, n: int, workdir: Path) -> dict:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        _drop(schema)
 
 
 def main() -> None:

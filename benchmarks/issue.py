@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
+from fresh import fresh_database  # benchmarks/fresh.py (this folder is on sys.path)
 from sqlalchemy import func, select
 
 from zhuisu.access.principal import SYSTEM
 from zhuisu.store import codes as store
 from zhuisu.store.db import open_store, writing
 from zhuisu.store.registry import create_party, create_product
-
-PG_ADMIN = os.environ.get("ZHUISU_BENCH_PG", "postgresql://127.0.0.1:5432/test")
 
 
 def _run(url: str, count: int, gtin: bool) -> dict[str, object]:
@@ -69,21 +64,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     results: dict[str, dict[str, object]] = {}
-    if args.store in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = _run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, args.gtin)
-    if args.store in ("postgresql", "both"):
-        import psycopg
-
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = f"postgresql+psycopg://{PG_ADMIN.split('://', 1)[1]}?options=-csearch_path%3D{schema}"
-            results["postgresql"] = _run(url, args.count, args.gtin)
-        finally:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    for kind in ("sqlite", "postgresql") if args.store == "both" else (args.store,):
+        with fresh_database(kind) as (url, _file):
+            results[kind] = _run(url, args.count, args.gtin)
     if args.json:
         sys.stdout.write(json.dumps(results) + "\n")
         return

@@ -13,17 +13,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
+from fresh import fresh_database  # benchmarks/fresh.py (this folder is on sys.path)
 from sqlalchemy import func, select
 
 from zhuisu.ledger import merkle
@@ -31,30 +26,9 @@ from zhuisu.ledger.tiles import TileReader
 from zhuisu.store import ledger
 from zhuisu.store.db import make_engine, upgrade
 
-PG_ADMIN = os.environ.get("ZHUISU_BENCH_PG", "postgresql://127.0.0.1:5432/test")
-
-
-@contextmanager
-def fresh_db(store: str) -> Iterator[tuple[str, Path | None]]:
-    if store == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "ledger-bench.db"
-            yield f"sqlite:///{path}", path
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_ADMIN.replace('postgresql://', 'postgresql+psycopg://')}?options=-csearch_path%3D{schema}", None
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
 
 def run(store: str, leaves: int, proofs: int, batch: int) -> dict[str, Any]:
-    with fresh_db(store) as (url, path):
+    with fresh_database(store) as (url, path):
         engine = make_engine(url)
         upgrade(engine)
         # Leaf inputs stand in for event hashes; seqs are what capture would pass.

@@ -18,35 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
-PG_ADMIN = os.environ.get("ZHUISU_BENCH_PG", "postgresql://127.0.0.1:5432/test")
-
-
-def _fresh(store: str, tmp: Path) -> tuple[str, Any]:
-    if store == "sqlite":
-        return f"sqlite:///{tmp / (uuid.uuid4().hex + '.db')}", None
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3D{schema}", schema
-
-
-def _drop(schema: str | None) -> None:
-    if schema:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+from fresh import fresh_database  # benchmarks/fresh.py (this folder is on sys.path)
 
 
 def overhead(store: str, n: int, rounds: int) -> dict[str, Any]:
@@ -58,10 +35,9 @@ def overhead(store: str, n: int, rounds: int) -> dict[str, Any]:
     real = lineage.record
     rates: dict[str, list[float]] = {"with": [], "without": []}
     cpu: dict[str, list[float]] = {"with": [], "without": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for r in range(rounds):
-            for side in ("with", "without") if r % 2 == 0 else ("without", "with"):
-                url, schema = _fresh(store, Path(tmp))
+    for r in range(rounds):
+        for side in ("with", "without") if r % 2 == 0 else ("without", "with"):
+            with fresh_database(store) as (url, _file):
                 engine = open_store(url)
                 lineage.record = real if side == "with" else (lambda conn, stored: None)  # type: ignore[assignment]
                 try:
@@ -72,12 +48,11 @@ def overhead(store: str, n: int, rounds: int) -> dict[str, Any]:
                 finally:
                     lineage.record = real  # type: ignore[assignment]
                     engine.dispose()
-                    _drop(schema)
-                print(
-                    f"  {store} round {r + 1} {side:>7} lineage: {rates[side][-1]:,.0f} events/s, "
-                    f"{cpu[side][-1]:.1f} µs CPU/event (this process)",
-                    file=sys.stderr,
-                )
+            print(
+                f"  {store} round {r + 1} {side:>7} lineage: {rates[side][-1]:,.0f} events/s, "
+                f"{cpu[side][-1]:.1f} µs CPU/event (this process)",
+                file=sys.stderr,
+            )
     w, wo = statistics.median(rates["with"]), statistics.median(rates["without"])
     return {
         "store": store,
@@ -93,19 +68,15 @@ def latency(store: str, n: int, samples: int) -> dict[str, Any]:
     from zhuisu.store.db import open_store
     from zhuisu.trace.bench import generate, latencies
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url, schema = _fresh(store, Path(tmp))
-        try:
-            engine = open_store(url)
-            t0 = time.perf_counter()
-            stored = generate(engine, n)
-            took = time.perf_counter() - t0
-            figures = latencies(engine, samples)
-            figures.update(store=store, capture_seconds=took, capture_rate=stored / took)
-            engine.dispose()
-            return figures
-        finally:
-            _drop(schema)
+    with fresh_database(store) as (url, _file):
+        engine = open_store(url)
+        t0 = time.perf_counter()
+        stored = generate(engine, n)
+        took = time.perf_counter() - t0
+        figures = latencies(engine, samples)
+        figures.update(store=store, capture_seconds=took, capture_rate=stored / took)
+        engine.dispose()
+        return figures
 
 
 def recall(url: str, rounds: int, samples: int) -> dict[str, Any]:
