@@ -582,41 +582,43 @@ def registry_places(conn: Connection, codes: Collection[str]) -> dict[str, dict[
     glns = {c.rsplit("/", 1)[-1]: c for c in wanted if c.startswith("https://id.gs1.org/417/")}
     plain = [c for c in wanted if not c.startswith(("http", "urn:"))]
     keys = [*plain, *glns]
+    loc_rows: list[tuple[Any, ...]] = []  # code, name, party_code, region
+    party_rows: list[tuple[Any, ...]] = []  # party_code, gln, name, region
     if locations and parties and keys and len(wanted) <= CHUNK and len(keys) <= CHUNK:
-        # a chain's few places: both tables in one statement (locations first, as below)
+        # a chain's few places: both tables in one statement
         sql = (
             "SELECT 'l', code, NULL, name, party_code, region FROM registry_location "
             f"WHERE code IN ({_marks(len(wanted))}) UNION ALL "
             "SELECT 'p', party_code, gln, name, party_code, region FROM registry_party "
             f"WHERE party_code IN ({_marks(len(keys))}) OR gln IN ({_marks(len(keys))})"
         )
-        rows = _raw(conn, sql, [*wanted, *keys, *keys])
-        for _tag, code, _gln, name, party, region in (r for r in rows if r[0] == "l"):
-            out[code] = {"name": name, "party_code": party, "region": region}
-        for _tag, party, gln, name, _party, region in (r for r in rows if r[0] == "p"):
-            info: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
-            if party in plain:
-                out[party] = info
-            if gln in glns:
-                out[glns[gln]] = info
-        return out
-    if locations:
-        for chunk in _chunks(wanted):
-            sql = f"SELECT code, name, party_code, region FROM registry_location WHERE code IN ({_marks(len(chunk))})"
-            for code, name, party, region in _raw(conn, sql, chunk):
-                out[code] = {"name": name, "party_code": party, "region": region}
-    if parties:
-        for chunk in _chunks(keys):
-            sql = (
-                "SELECT party_code, gln, name, region FROM registry_party "
-                f"WHERE party_code IN ({_marks(len(chunk))}) OR gln IN ({_marks(len(chunk))})"
-            )
-            for party, gln, name, region in _raw(conn, sql, [*chunk, *chunk]):
-                found: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
-                if party in plain:
-                    out[party] = found
-                if gln in glns:
-                    out[glns[gln]] = found
+        for tag, code, gln, name, party, region in _raw(conn, sql, [*wanted, *keys, *keys]):
+            if tag == "l":
+                loc_rows.append((code, name, party, region))
+            else:
+                party_rows.append((party, gln, name, region))
+    else:
+        if locations:
+            for chunk in _chunks(wanted):
+                sql = (
+                    f"SELECT code, name, party_code, region FROM registry_location WHERE code IN ({_marks(len(chunk))})"
+                )
+                loc_rows += _raw(conn, sql, chunk)
+        if parties:
+            for chunk in _chunks(keys):
+                sql = (
+                    "SELECT party_code, gln, name, region FROM registry_party "
+                    f"WHERE party_code IN ({_marks(len(chunk))}) OR gln IN ({_marks(len(chunk))})"
+                )
+                party_rows += _raw(conn, sql, [*chunk, *chunk])
+    for code, name, party, region in loc_rows:
+        out[code] = {"name": name, "party_code": party, "region": region}
+    for party, gln, name, region in party_rows:
+        info: dict[str, str | None] = {"name": name, "party_code": party, "region": region}
+        if party in plain:
+            out[party] = info
+        if gln in glns:
+            out[glns[gln]] = info
     return out
 
 
