@@ -142,36 +142,27 @@ def record(conn: Connection, stored: Sequence[tuple[int, IndexedEvent]]) -> None
 
 
 def _node_ids_raw(conn: Connection, idents: Collection[str]) -> dict[str, int]:
-    """Ids of ``idents``, creating the missing nodes (concurrent captures: ON CONFLICT DO NOTHING)."""
+    """Ids of ``idents``, creating the missing nodes (concurrent captures: ON CONFLICT DO NOTHING).
+
+    Two statements whatever the number: the identifiers go as one JSON text that the database unnests (a
+    thousand-element array parameter costs psycopg more to send than the statements take), inserted in sorted
+    order (concurrent captures take their index locks in the same order), then all read back.
+    """
     wanted = sorted(set(idents) - {""})
-    out: dict[str, int] = {}
-    if conn.dialect.name == "postgresql" and wanted:  # arrays: two statements, no per-value parameters
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(
-                "INSERT INTO lineage_node (ident) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (wanted,)
-            )
-            cursor.execute("SELECT ident, id FROM lineage_node WHERE ident = ANY(%s)", (wanted,))
-            return dict(cursor.fetchall())
-        finally:
-            cursor.close()
-    for chunk in _chunks(wanted):
-        sql = f"SELECT ident, id FROM lineage_node WHERE ident IN ({_marks(len(chunk))})"
-        out.update(_raw(conn, sql, chunk))  # type: ignore[arg-type]
-    missing = [i for i in wanted if i not in out]
-    if missing:
-        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(
-                f"INSERT INTO lineage_node (ident) VALUES ({ph}) ON CONFLICT DO NOTHING", [(i,) for i in missing]
-            )
-        finally:
-            cursor.close()
-        for chunk in _chunks(missing):
-            sql = f"SELECT ident, id FROM lineage_node WHERE ident IN ({_marks(len(chunk))})"
-            out.update(_raw(conn, sql, chunk))  # type: ignore[arg-type]
-    return out
+    if not wanted:
+        return {}
+    if conn.dialect.name == "postgresql":
+        unnest, guard = "SELECT json_array_elements_text(%s::json)", ""
+    else:  # "WHERE true": SQLite's grammar needs it before ON CONFLICT after a SELECT
+        unnest, guard = "SELECT value FROM json_each(?)", " WHERE true"
+    values = (orjson.dumps(wanted).decode(),)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"INSERT INTO lineage_node (ident) {unnest}{guard} ON CONFLICT DO NOTHING", values)
+        cursor.execute(f"SELECT ident, id FROM lineage_node WHERE ident IN ({unnest})", values)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def retract(conn: Connection, event_ids: Sequence[str]) -> None:

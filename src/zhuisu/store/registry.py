@@ -342,15 +342,21 @@ def parties_for_identifiers(conn: Connection, ids: Iterable[str]) -> dict[str, s
 
 
 def _code_owners(conn: Connection, table: str, column: str, values: list[str]) -> list[tuple[str, str]]:
-    """(value, party_code) of the rows of ``table`` whose ``column`` is one of ``values`` (an array parameter)."""
+    """(value, party_code) of the rows of ``table`` whose ``column`` is one of ``values``.
+
+    The values go as one JSON text, unnested by the database (the index on the column is still used): a
+    thousand-element text array costs psycopg twice the CPU to send (it scans each element for quoting).
+    """
     if not values:
         return []
-    param: list[str] | str
     if conn.dialect.name == "postgresql":
-        where, param = f"{column} = ANY(:values)", values
-    else:  # SQLite: the list as one JSON text, unnested by json_each (the index on the column is still used)
-        where, param = f"{column} IN (SELECT value FROM json_each(:values))", orjson.dumps(values).decode()
-    rows = conn.execute(text(f"SELECT {column}, party_code FROM {table} WHERE {where}"), {"values": param})
+        unnest = "SELECT json_array_elements_text(CAST(:values AS json))"
+    else:
+        unnest = "SELECT value FROM json_each(:values)"
+    rows = conn.execute(
+        text(f"SELECT {column}, party_code FROM {table} WHERE {column} IN ({unnest})"),
+        {"values": orjson.dumps(values).decode()},
+    )
     return [(value, party) for value, party in rows]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -55,7 +56,13 @@ epcis_event = Table(
     Index("ix_epcis_event_biz_step", "biz_step"),
     Index("ix_epcis_event_biz_location", "biz_location"),
     Index("ix_epcis_event_read_point", "read_point"),
-    Index("ix_epcis_event_transformation_id", "transformation_id"),
+    # Partial (migration 0009): most events have no transformationID, and a query compares it with a value.
+    Index(
+        "ix_epcis_event_transformation_id",
+        "transformation_id",
+        sqlite_where=text("transformation_id IS NOT NULL"),
+        postgresql_where=text("transformation_id IS NOT NULL"),
+    ),
 )
 
 # role: epc (epcList, childEPCs), parent, input, output (EPC lists);
