@@ -9,8 +9,9 @@ the store writes. Queries normalise their parameters with the same functions (``
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -104,6 +105,14 @@ class IndexedEvent:
     identifiers: list[IdentifierRow] = field(default_factory=list)
     links: list[LinkRow] = field(default_factory=list)
     fields: list[FieldRow] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[type[IndexedEvent], tuple[Any, ...]]:
+        # Pickled (worker → writer) as the constructor's arguments: twice as fast both ways as the generic
+        # slots-dataclass state, which runs Python code per field.
+        return (IndexedEvent, _FIELD_VALUES(self))
+
+
+_FIELD_VALUES = attrgetter(*(f.name for f in fields(IndexedEvent)))
 
 
 def to_micros(timestamp: str) -> int:
@@ -237,34 +246,49 @@ def _maybe_time(text: str) -> int | None:
         return None
 
 
+# What index_event reads itself: an event with no other key has no extension fields (one set test, no loop).
+_OWN_KEYS = STANDARD_KEYS | {"@context"}
+
+
+def _location(value: Any) -> str | None:
+    """Canonical id of a readPoint / bizLocation object, or None."""
+    ident = value.get("id") if value else None
+    return (_SIMPLE_GET(ident) or canonical_id(ident)) if ident else None
+
+
 def index_event(
     event: Mapping[str, Any], *, event_hash: str, record_time: int, hash_bytes: bytes = b""
 ) -> IndexedEvent:
     """Columns and index rows of a valid event (validation has already passed)."""
-    prefixes = _shared_prefixes(event)
-    read_point = event.get("readPoint")
-    biz_location = event.get("bizLocation")
-    biz_step = event.get("bizStep")
-    disposition = event.get("disposition")
+    get = event.get
+    biz_step = get("bizStep")
+    disposition = get("disposition")
+    ids: list[IdentifierRow] = []
+    links: list[LinkRow] = []
+    fields: list[FieldRow] = []
+    # positional, in field order: a third of the cost of keyword arguments, on every event of every capture
     row = IndexedEvent(
-        event_id=event.get("eventID") or event_hash,
-        event_hash=event_hash,
-        event_type=event["type"],
-        event_time=to_micros(event["eventTime"]),
-        event_tz=event.get("eventTimeZoneOffset"),
-        record_time=record_time,
-        action=event.get("action"),
-        biz_step=canonical_biz_step(biz_step) if biz_step else None,
-        disposition=canonical_disposition(disposition) if disposition else None,
-        read_point=canonical_id(read_point["id"]) if read_point and read_point.get("id") else None,
-        biz_location=canonical_id(biz_location["id"]) if biz_location and biz_location.get("id") else None,
-        transformation_id=event.get("transformationID"),
-        error_declared="errorDeclaration" in event,
-        body=orjson.dumps(event).decode(),
-        hash_bytes=hash_bytes,
+        get("eventID") or event_hash,
+        event_hash,
+        event["type"],
+        to_micros(event["eventTime"]),
+        get("eventTimeZoneOffset"),
+        record_time,
+        get("action"),
+        canonical_biz_step(biz_step) if biz_step else None,
+        canonical_disposition(disposition) if disposition else None,
+        _location(get("readPoint")),
+        _location(get("bizLocation")),
+        get("transformationID"),
+        "errorDeclaration" in event,
+        orjson.dumps(event).decode(),
+        hash_bytes,
+        ids,
+        links,
+        fields,
     )
     # (identifiers: simple EPC URNs straight from the table validation filled, else canonical_id)
-    get, simple, ids = event.get, _SIMPLE_GET, row.identifiers
+    simple = _SIMPLE_GET
     parent = get("parentID")
     if parent:
         ids.append(("parent", simple(parent) or canonical_id(parent), None, None))
@@ -283,15 +307,18 @@ def index_event(
                     (role, simple(cls) or canonical_id(cls), float(qty) if qty is not None else None, q.get("uom"))
                 )
     for key, kind, value_key, _vocab in _LINKS:
-        links = get(key)
-        if links:
-            for link in links:
+        entries = get(key)
+        if entries:
+            for link in entries:
                 link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
-                row.links.append((kind, link_type, canonical_id(link[value_key])))
+                links.append((kind, link_type, canonical_id(link[value_key])))
+    ilmd = get("ilmd")
+    if _OWN_KEYS.issuperset(event) and not isinstance(ilmd, dict):
+        return row
+    prefixes = _shared_prefixes(event)
     for key, value in event.items():
         if key not in STANDARD_KEYS and not key.startswith("@"):
-            row.fields.extend(_value_rows("ext", expand_name(key, prefixes), value, prefixes))
-    ilmd = event.get("ilmd")
+            fields.extend(_value_rows("ext", expand_name(key, prefixes), value, prefixes))
     if isinstance(ilmd, dict):
-        row.fields.extend(_field_rows("ilmd", ilmd, prefixes))
+        fields.extend(_field_rows("ilmd", ilmd, prefixes))
     return row
