@@ -96,3 +96,38 @@ def test_a_document_broken_midway_stores_nothing(engine: Engine, many: Path) -> 
     assert not result.success and result.rolled_back
     assert "well-formed JSON" in result.problems[-1].message
     assert count(engine) == 0
+
+
+def test_a_failure_while_writing_stores_nothing_and_reaches_the_caller(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are written by a thread of their own: its error is raised in the capturing thread, nothing stays."""
+    real_write = capture.event_store.write_batch
+    calls = []
+
+    def failing_write(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(capture.event_store, "write_batch", failing_write)
+    events = [event(i) for i in range(3 * capture.BATCH_SIZE)]
+    with pytest.raises(RuntimeError, match="disk full"):
+        capture.capture_events(engine, events, behaviour="proceed")
+    assert len(calls) == 2  # the third batch was not written after the failure
+    assert count(engine) == 0
+    monkeypatch.setattr(capture.event_store, "write_batch", real_write)
+    # the connection and (SQLite) the writer lock were given back: the next capture stores
+    assert capture.capture_events(engine, [event(1)]).stored == 1
+
+
+def test_problems_found_reading_and_writing_are_reported_in_event_order(engine: Engine) -> None:
+    taken = event(0, eventID="urn:uuid:7c3b3c8e-0000-4000-8000-000000000001")
+    capture.capture_events(engine, [taken])
+    events = [event(i) for i in range(1, 8)]
+    events[5]["disposition"] = "in_trnasit"  # refused when read (validation)
+    events[2]["eventID"] = taken["eventID"]  # refused when written: the eventID belongs to another event
+    result = capture.capture_events(engine, events, behaviour="proceed")
+    assert [(p.index, p.path) for p in result.problems] == [(2, "/eventID"), (5, "/disposition")]
+    assert result.problem_count == 2 and result.stored == 5

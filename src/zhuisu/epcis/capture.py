@@ -9,6 +9,7 @@ ones and reports the bad ones. Capturing the same event again stores nothing new
 from __future__ import annotations
 
 import gc
+import heapq
 import itertools
 import os
 import queue
@@ -65,6 +66,16 @@ class CaptureResult:
             self.problem_count += 1
             if len(self.problems) < MAX_REPORTED_PROBLEMS:
                 self.problems.append(p)
+
+    def merge_written(self, written: CaptureResult) -> None:
+        """Take in what writing found (counts, event IDs, conflicts), problems in event order."""
+        self.stored += written.stored
+        self.duplicates += written.duplicates
+        self.event_ids.extend(written.event_ids)
+        if written.problem_count:
+            merged = heapq.merge(self.problems, written.problems, key=lambda p: -1 if p.index is None else p.index)
+            self.problems = list(itertools.islice(merged, MAX_REPORTED_PROBLEMS))
+            self.problem_count += written.problem_count
 
 
 OnCommit = Callable[[Connection, CaptureResult], None]
@@ -297,11 +308,13 @@ def _store(
     """Write prepared events in batches inside one transaction, then append them to the ledger.
 
     Each batch's new events also update, in the same transaction, what is derived from them: the parties
-    they concern (access) and the lineage graph.
+    they concern (access) and the lineage graph. Batches are written by a thread of their own (see
+    ``_BatchWriter``) while this one reads the next: the database's work overlaps the reading.
 
     ``progress`` is told the number of events read so far, after each batch.
     """
-    result = CaptureResult()
+    result = CaptureResult()  # what reading found: event count, refused and invalid events
+    written = CaptureResult()  # what writing found (the writer thread's own): stored, duplicates, conflicts
     capture_id = capture_id or uuid.uuid4().hex
     freeze_long_lived()
     lock = _writer_lock(engine)
@@ -310,30 +323,24 @@ def _store(
     try:
         with engine.connect() as conn:
             trans = for_writing(conn).begin()
-            try:
-                batch: list[IndexedEvent] = []
-                indexes: list[int] = []
-                seq_range = [sys.maxsize, -1]  # first and last seq this capture stored
-                append_now = engine.dialect.name == "sqlite"
+            seq_range = [sys.maxsize, -1]  # first and last seq this capture stored
+            append_now = engine.dialect.name == "sqlite"
 
-                def flush() -> None:
-                    if not batch:
-                        return
-                    if result.problem_count and behaviour == "rollback":
-                        batch.clear()  # doomed: keep validating to report every problem, store nothing
-                        indexes.clear()
-                        return
-                    outcome = event_store.write_batch(conn, batch, capture_id=capture_id, source=source)
-                    result.stored += len(outcome.stored)
-                    if outcome.stored:
-                        access_store.record_event_parties(conn, outcome.stored, party)
-                        lineage_store.record(conn, outcome.stored)
-                    result.duplicates += len(outcome.duplicates)
-                    if collect_ids:
-                        result.event_ids.extend(r.event_id for _, r in outcome.stored)
-                        result.event_ids.extend(r.event_id for r in outcome.duplicates)
+            def write(batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
+                if (result.problem_count or written.problem_count) and behaviour == "rollback":
+                    return  # doomed: reading goes on to report every problem, nothing is stored
+                outcome = event_store.write_batch(conn, batch, capture_id=capture_id, source=source)
+                written.stored += len(outcome.stored)
+                if outcome.stored:
+                    access_store.record_event_parties(conn, outcome.stored, party)
+                    lineage_store.record(conn, outcome.stored)
+                written.duplicates += len(outcome.duplicates)
+                if collect_ids:
+                    written.event_ids.extend(r.event_id for _, r in outcome.stored)
+                    written.event_ids.extend(r.event_id for r in outcome.duplicates)
+                if outcome.conflicts:
                     pos = {id(r): i for r, i in zip(batch, indexes, strict=True)}
-                    result.add_problems(
+                    written.add_problems(
                         Problem(
                             pos[id(row)],
                             "/eventID",
@@ -341,16 +348,18 @@ def _store(
                         )
                         for row, taken in outcome.conflicts
                     )
-                    if outcome.stored and append_now:
-                        ledger.append_leaves(conn, [(seq, row.hash_bytes) for seq, row in outcome.stored])
-                    elif outcome.stored:
-                        seq_range[0] = min(seq_range[0], outcome.stored[0][0])
-                        seq_range[1] = max(seq_range[1], outcome.stored[-1][0])
-                    batch.clear()
-                    indexes.clear()
-                    if progress:
-                        progress(result.event_count)
+                if outcome.stored and append_now:
+                    ledger.append_leaves(conn, [(seq, row.hash_bytes) for seq, row in outcome.stored])
+                elif outcome.stored:
+                    seq_range[0] = min(seq_range[0], outcome.stored[0][0])
+                    seq_range[1] = max(seq_range[1], outcome.stored[-1][0])
+                if progress:
+                    progress(read_so_far)
 
+            writer = _BatchWriter(write)
+            try:
+                batch: list[IndexedEvent] = []
+                indexes: list[int] = []
                 for i, item in prepared:
                     result.event_count += 1
                     if refused and i in refused:
@@ -362,17 +371,22 @@ def _store(
                     batch.append(item)
                     indexes.append(i)
                     if len(batch) >= BATCH_SIZE:
-                        flush()
-                flush()
+                        writer.submit(batch, indexes, result.event_count)
+                        batch, indexes = [], []
+                if batch:
+                    writer.submit(batch, indexes, result.event_count)
+                writer.finish()
             except EPCISError as err:  # the document itself broke off (malformed JSON/XML mid-stream)
+                writer.abandon()
                 result.add_problems(err.problems)
                 trans.rollback()
                 result.rolled_back = True
-                result.stored = 0
                 return result
             except BaseException:
+                writer.abandon()
                 trans.rollback()
                 raise
+            result.merge_written(written)
             if result.problem_count and behaviour == "rollback":
                 trans.rollback()
                 result.rolled_back = True
@@ -388,6 +402,57 @@ def _store(
         if lock:
             lock.release()
     return result
+
+
+class _BatchWriter:
+    """Runs ``write(batch, indexes, read_so_far)`` for each submitted batch, in order, in a thread of its own.
+
+    The database drivers release the GIL while a statement runs (SQLite's B-tree work, PostgreSQL's round trips),
+    so the capturing thread meanwhile reads the next batch: waits for the worker processes and unpickles their
+    events. At most two batches wait. The first exception the thread meets is raised again in the capturing thread
+    (by ``submit`` or ``finish``); batches after it are not written.
+    """
+
+    def __init__(self, write: Callable[[list[IndexedEvent], list[int], int], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[tuple[list[IndexedEvent], list[int], int] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None and not self._stop:
+                try:
+                    self._write(*item)
+                except BaseException as exc:  # handed to the capturing thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def submit(self, batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
+        while True:
+            self._raise()
+            try:
+                self._queue.put((batch, indexes, read_so_far), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        """Wait until every batch is written."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Write nothing more; return once the thread no longer uses the connection."""
+        self._stop = True
+        self._queue.put(None)
+        self._thread.join()
 
 
 def media_kind(media_type: str) -> Literal["json", "xml"] | None:
