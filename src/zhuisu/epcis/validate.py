@@ -798,6 +798,8 @@ class _Checker:
         self._vocabularies()
         self._identifiers()
         self._shape(etype)
+        if e.keys() <= allowed:
+            return self.problems  # (the common case: only fields of this type, nothing for the loop below)
         for key, value in e.items():
             if key in allowed:
                 continue
