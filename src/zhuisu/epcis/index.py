@@ -109,10 +109,11 @@ class IndexedEvent:
     def __reduce__(self) -> tuple[type[IndexedEvent], tuple[Any, ...]]:
         # Pickled (worker → writer) as the constructor's arguments: twice as fast both ways as the generic
         # slots-dataclass state, which runs Python code per field.
-        return (IndexedEvent, _FIELD_VALUES(self))
+        return (IndexedEvent, indexed_event_values(self))
 
 
-_FIELD_VALUES = attrgetter(*(f.name for f in fields(IndexedEvent)))
+# An IndexedEvent's field values in field order (``IndexedEvent(*values)`` makes it again).
+indexed_event_values = attrgetter(*(f.name for f in fields(IndexedEvent)))
 
 
 def to_micros(timestamp: str) -> int:
