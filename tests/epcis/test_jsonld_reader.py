@@ -67,9 +67,7 @@ def read_ijson(doc: bytes) -> Outcome:
     return collect(events)
 
 
-def read_fast(
-    doc: bytes, read_size: int = 1 << 18, parse: Callable[[int], bool] | None = None
-) -> tuple[Outcome, bool]:
+def read_fast(doc: bytes, read_size: int = 1 << 18, parse: Callable[[int], bool] | None = None) -> tuple[Outcome, bool]:
     """(outcome, whether the fast reader handed over to ijson); ``parse`` says which events to keep."""
     handed_over: list[bool] = []
     original = jsonld.iter_events_ijson
