@@ -129,9 +129,14 @@ def warm_up() -> None:
 
 
 def capture_workers() -> int:
-    """Worker processes that validate and hash large captures (``ZHUISU_CAPTURE_WORKERS``, 0 = none)."""
+    """Worker processes that validate and hash large captures (``ZHUISU_CAPTURE_WORKERS``, 0 = none).
+
+    By default one core fewer than the machine has, at least one: the writer is the pipeline's one serial
+    stage and must not wait for a core (on PostgreSQL its server backend works in turn with it). On two cores,
+    one worker captured as fast as two on SQLite and 3-16 % faster on PostgreSQL.
+    """
     raw = os.environ.get("ZHUISU_CAPTURE_WORKERS")
-    return int(raw) if raw and raw.isdigit() else (os.cpu_count() or 1)
+    return int(raw) if raw and raw.isdigit() else max(1, (os.cpu_count() or 2) - 1)
 
 
 def _prepared(
