@@ -179,7 +179,10 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
         accepted = time.perf_counter() - started  # upload, spooling and the header / capture-limit checks
         location = r.headers["Location"]
         while True:
-            j = httpx.get(base + location, headers=auth, timeout=60).json()
+            poll = httpx.get(base + location, headers=auth, timeout=60)
+            j = poll.json()
+            if poll.status_code != 200 or "running" not in j:
+                raise SystemExit(f"polling the capture job answered {poll.status_code}: {poll.text[:500]}")
             if not j["running"]:
                 break
             time.sleep(0.2)

@@ -197,3 +197,32 @@ def test_users_api_for_administrators(engine: Engine, app_client: TestClient) ->
     assert app_client.get(f"/api/users/{user_id}", headers=admin).json()["regions"] == ["3713"]
     assert app_client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).json()["active"] is False
     assert app_client.get("/api/users/99999", headers=admin).status_code == 404
+
+
+def test_a_key_in_use_while_another_transaction_writes_is_still_accepted(engine: Engine) -> None:
+    """Noting when a key was last used is skipped, not waited for, while another transaction holds the lock
+    (on SQLite a large capture holds the whole database for minutes: polling its job must not fail)."""
+    from zhuisu.store.db import writing
+
+    now = store.now_micros()
+    new = service.create_key(engine, SYSTEM, role="admin", name="poller")
+    with writing(engine) as held:  # another transaction writing, as a capture does
+        held.execute(store.api_key.update().values(name="poller"))
+        assert service.key_principal(engine, new.key, now=now).role == "admin"
+    with engine.connect() as conn:
+        assert conn.execute(select(store.api_key.c.last_used_at)).scalar() is None  # skipped, not waited for
+    later = now + 2 * service.TOUCH_EVERY
+    service.key_principal(engine, new.key, now=later)
+    with engine.connect() as conn:
+        assert conn.execute(select(store.api_key.c.last_used_at)).scalar() == later
+
+
+def test_writing_without_waiting_says_busy_and_leaves_sqlite_connections_waiting_again(engine: Engine) -> None:
+    from zhuisu.store.db import DatabaseBusy, writing
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database-wide write lock and busy timeout; PostgreSQL's row locks are tested above")
+    with writing(engine), pytest.raises(DatabaseBusy), writing(engine, wait=False):
+        pass
+    with engine.connect() as conn:  # the pooled connections wait for the write lock again
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000

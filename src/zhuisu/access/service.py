@@ -15,6 +15,7 @@ Choices:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from zhuisu.access import keys, passwords, policy
 from zhuisu.access.principal import Principal, Role
 from zhuisu.store import access as store
 from zhuisu.store import audit
-from zhuisu.store.db import writing
+from zhuisu.store.db import DatabaseBusy, writing
 
 SECOND = 1_000_000
 SESSION_IDLE = 8 * 3600 * SECOND
@@ -79,7 +80,7 @@ def key_principal(engine: Engine, key: str, *, now: int | None = None) -> Princi
         if row.role == "client" and row.client:
             parties = store.client_parties(conn, row.client)
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        with writing(engine) as conn:
+        with suppress(DatabaseBusy), writing(engine, wait=False) as conn:  # noted on a later request
             store.touch_key(conn, row.id, now)
     return Principal(
         role=row.role,
@@ -317,7 +318,7 @@ def session_principal(engine: Engine, token: str, *, now: int | None = None) -> 
         return None
     user, last_seen = found
     if now - last_seen > TOUCH_EVERY:
-        with writing(engine) as conn:
+        with suppress(DatabaseBusy), writing(engine, wait=False) as conn:  # noted on a later request
             store.touch_session(conn, hashed, now)
     return user.principal()
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long an SQLite transaction waits for another one's write lock
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -37,7 +39,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.execute("PRAGMA cache_size=-65536")
             cur.close()
@@ -58,13 +60,37 @@ def for_writing(conn: Connection) -> Connection:
     return conn.execution_options(sqlite_immediate=True)
 
 
+class DatabaseBusy(Exception):
+    """Another transaction is writing (on SQLite, a long capture holds the database) and the caller would not wait."""
+
+
 @contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed on success, rolled back on error."""
+def writing(engine: Engine, *, wait: bool = True) -> Iterator[Connection]:
+    """A write transaction: committed on success, rolled back on error.
+
+    ``wait=False`` is for bookkeeping a request may skip (when a key or session was last used): DatabaseBusy is
+    raised instead of waiting for another transaction's lock — on SQLite, where one transaction writes at a time
+    and a large capture writes for minutes, at once (not after the 30 s busy timeout, failing the request); on
+    PostgreSQL after 50 ms waiting for a row lock.
+    """
     with engine.connect() as conn:
         for_writing(conn)
-        with conn.begin():
-            yield conn
+        sqlite = conn.dialect.name == "sqlite"
+        driver = conn.connection.driver_connection
+        if not wait and sqlite:
+            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if not wait and not sqlite:
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+                yield conn
+        except OperationalError as exc:
+            if not wait and ("locked" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "55P03"):
+                raise DatabaseBusy(str(exc.orig)) from exc
+            raise
+        finally:
+            if not wait and sqlite:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
 
 
 def _alembic_config(engine: Engine) -> Any:
