@@ -131,3 +131,12 @@ def test_problems_found_reading_and_writing_are_reported_in_event_order(engine: 
     result = capture.capture_events(engine, events, behaviour="proceed")
     assert [(p.index, p.path) for p in result.problems] == [(2, "/eventID"), (5, "/disposition")]
     assert result.problem_count == 2 and result.stored == 5
+
+
+def test_an_in_memory_sqlite_database_captures_in_one_thread() -> None:
+    """Its connection belongs to the thread that opened it: batches are written there, not by the writer thread."""
+    from zhuisu.store.db import open_store
+
+    memory = open_store("sqlite:///:memory:")
+    result = capture.capture_events(memory, [event(i) for i in range(capture.BATCH_SIZE + 5)])
+    assert result.stored == capture.BATCH_SIZE + 5 and count(memory) == capture.BATCH_SIZE + 5

@@ -385,7 +385,8 @@ def _store(
                 if progress:
                     progress(read_so_far)
 
-            writer = _BatchWriter(write)
+            in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+            writer = _BatchWriter(write, threaded=not in_memory)
             try:
                 batch: list[IndexedEvent] = []
                 indexes: list[int] = []
@@ -437,18 +438,20 @@ class _BatchWriter:
     """Runs ``write(batch, indexes, read_so_far)`` for each submitted batch, in order, in a thread of its own.
 
     The database drivers release the GIL while a statement runs (SQLite's B-tree work, PostgreSQL's round trips),
-    so the capturing thread meanwhile reads the next batch: waits for the worker processes and unpickles their
+    so the capturing thread meanwhile reads the next batch: waits for the worker processes and unpacks their
     events. At most two batches wait. The first exception the thread meets is raised again in the capturing thread
-    (by ``submit`` or ``finish``); batches after it are not written.
+    (by ``submit`` or ``finish``); batches after it are not written. ``threaded=False`` writes each batch at once,
+    in the capturing thread (an in-memory SQLite database's connection belongs to the thread that opened it).
     """
 
-    def __init__(self, write: Callable[[list[IndexedEvent], list[int], int], None]) -> None:
+    def __init__(self, write: Callable[[list[IndexedEvent], list[int], int], None], *, threaded: bool) -> None:
         self._write = write
         self._queue: queue.Queue[tuple[list[IndexedEvent], list[int], int] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._stop = False
-        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
-        self._thread.start()
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True) if threaded else None
+        if self._thread:
+            self._thread.start()
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -463,6 +466,9 @@ class _BatchWriter:
             raise self._error
 
     def submit(self, batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
+        if self._thread is None:
+            self._write(batch, indexes, read_so_far)
+            return
         while True:
             self._raise()
             try:
@@ -473,15 +479,17 @@ class _BatchWriter:
 
     def finish(self) -> None:
         """Wait until every batch is written."""
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread:
+            self._queue.put(None)
+            self._thread.join()
         self._raise()
 
     def abandon(self) -> None:
         """Write nothing more; return once the thread no longer uses the connection."""
         self._stop = True
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread:
+            self._queue.put(None)
+            self._thread.join()
 
 
 def media_kind(media_type: str) -> Literal["json", "xml"] | None:
