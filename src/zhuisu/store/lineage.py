@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from zhuisu.epcis.index import IndexedEvent
+from zhuisu.store.db import json_unnest
 from zhuisu.store.schema import BigId, epcis_event, event_identifier, metadata
 from zhuisu.trace.rules import HUB_PREFIX, Edge, edges_of
 
@@ -144,21 +145,18 @@ def record(conn: Connection, stored: Sequence[tuple[int, IndexedEvent]]) -> None
 def _node_ids_raw(conn: Connection, idents: Collection[str]) -> dict[str, int]:
     """Ids of ``idents``, creating the missing nodes (concurrent captures: ON CONFLICT DO NOTHING).
 
-    Two statements whatever the number: the identifiers go as one JSON text that the database unnests (a
-    thousand-element array parameter costs psycopg more to send than the statements take), inserted in sorted
-    order (concurrent captures take their index locks in the same order), then all read back.
+    Two statements whatever the number: the identifiers go as one JSON text (``db.json_unnest``), inserted in
+    sorted order (concurrent captures take their index locks in the same order), then all read back.
     """
     wanted = sorted(set(idents) - {""})
     if not wanted:
         return {}
-    if conn.dialect.name == "postgresql":
-        unnest, guard = "SELECT json_array_elements_text(%s::json)", ""
-    else:  # "WHERE true": SQLite's grammar needs it before ON CONFLICT after a SELECT
-        unnest, guard = "SELECT value FROM json_each(?)", " WHERE true"
+    unnest = json_unnest(conn.dialect.name, "?" if conn.dialect.paramstyle == "qmark" else "%s")
     values = (orjson.dumps(wanted).decode(),)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(f"INSERT INTO lineage_node (ident) {unnest}{guard} ON CONFLICT DO NOTHING", values)
+        # "WHERE true": SQLite's grammar needs it between a SELECT and ON CONFLICT (PostgreSQL accepts it too)
+        cursor.execute(f"INSERT INTO lineage_node (ident) {unnest} WHERE true ON CONFLICT DO NOTHING", values)
         cursor.execute(f"SELECT ident, id FROM lineage_node WHERE ident IN ({unnest})", values)
         return dict(cursor.fetchall())
     finally:
