@@ -131,6 +131,13 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _compiled(env: dict[str, str]) -> bool:
+    """Whether the server ran the capture's modules compiled (``make native``; ``ZHUISU_NATIVE=0`` turns them off)."""
+    code = "from zhuisu import _native; print(all(_native.status().values()))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip() == "True"
+
+
 def run(store: str, doc: Path, n: int, workdir: Path) -> dict:
     with fresh_database(store) as (url, _file):
         return _serve_and_capture(store, url, doc, n, workdir)
@@ -197,6 +204,7 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
             "events_per_s": round(n / elapsed),
             "stored": j["storedCount"],
             "server_peak_rss_mb": round(_peak_rss_mb(server.pid), 1),
+            "compiled": _compiled(env),
         }
     finally:
         server.send_signal(signal.SIGINT)
@@ -233,7 +241,8 @@ def main() -> None:
                     f"{store:<11} {res['events']:>9,} events in {res['seconds']:>7.2f} s"
                     f" = {res['events_per_s']:>7,} events/s"
                     f"  (document {res['document_mb']} MB, accepted after {res['accepted_after_s']} s,"
-                    f" server peak RSS {res['server_peak_rss_mb']} MB)"
+                    f" server peak RSS {res['server_peak_rss_mb']} MB,"
+                    f" {'compiled' if res['compiled'] else 'interpreted'})"
                 )
 
 

@@ -571,7 +571,7 @@ def test_type_and_shape_of_the_event() -> None:
     (msg,) = _messages(_event(type="Objectevent"))
     assert "did you mean 'ObjectEvent'?" in msg
     assert validate_event(_event(type="https://example.com/MyEvent", action=None, epcList=None)) == []
-    assert validate_event([1, 2], 3) == [Problem(3, "/", "an event must be a JSON object, not [1, 2]")]  # type: ignore[arg-type]
+    assert validate_event([1, 2], 3) == [Problem(3, "/", "an event must be a JSON object, not [1, 2]")]
 
 
 def test_schema_errors_are_reported_in_words() -> None:
@@ -726,7 +726,7 @@ def test_document_level_checks() -> None:
     assert _where(validate_json_document(_doc(epcisHeader={"note": 1}))) == {(None, "/epcisHeader/note")}
     assert validate_json_document(_doc(epcisHeader={"ex:note": 1})) == []
     assert _where(validate_json_document(_doc(epcisBody={}))) == {(None, "/epcisBody/eventList")}
-    assert validate_json_document([]) == [Problem(None, "/", "an EPCIS document must be a JSON object, not []")]  # type: ignore[arg-type]
+    assert validate_json_document([]) == [Problem(None, "/", "an EPCIS document must be a JSON object, not []")]
 
 
 def test_every_event_is_checked_with_its_index() -> None:

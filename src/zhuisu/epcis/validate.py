@@ -741,9 +741,7 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def validate_event(
-    event: dict[str, Any], index: int | None = None, *, context: Mapping[str, str] | None = None
-) -> list[Problem]:
+def validate_event(event: Any, index: int | None = None, *, context: Mapping[str, str] | None = None) -> list[Problem]:
     """Problems of one event in the internal JSON-LD form; empty when it may be captured.
 
     ``context`` maps the namespace prefixes of the enclosing document (``{"ex": "https://…"}``);
@@ -1413,7 +1411,7 @@ def _describe(err: fastjsonschema.JsonSchemaValueException, what: str) -> list[t
 # ---------------------------------------------------------------------------------------------------
 
 
-def validate_json_document(doc: dict[str, Any]) -> list[Problem]:
+def validate_json_document(doc: Any) -> list[Problem]:
     """Problems of a JSON-LD EPCISDocument or EPCISQueryDocument (or a single event), events included.
 
     Document-level problems have index ``None``; event problems carry the event index and paths such as

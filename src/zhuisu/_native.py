@@ -1,0 +1,117 @@
+"""Compiled capture code (mypyc), used only while it was built from the source that is here now.
+
+The modules in ``MODULES`` do the per-event work of a capture (validating, hashing, indexing events and their
+identifiers). ``tools/build_native.py`` (``make native``, run by ``make test`` and ``make demo``) compiles them
+with mypyc into extension modules beside their sources, as black and mypy ship themselves, and records the SHA-256
+of each source it compiled in ``_native.json``. Python imports an extension module before a source file of the
+same name, so a compiled module would outlive an edit of its source: ``guard()`` (run when ``zhuisu`` is imported)
+sends the import of every module whose source no longer matches, or every module when ``ZHUISU_NATIVE=0``, to
+the source file. The compiled and the interpreted modules behave the same; the suite runs on the compiled ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+MODULES = (
+    "zhuisu.codes.epc",
+    "zhuisu.epcis.cbv",
+    "zhuisu.epcis.hash",
+    "zhuisu.epcis.index",
+    "zhuisu.epcis.validate",
+    "zhuisu.ledger.merkle",
+    "zhuisu.trace.rules",
+)
+PACKAGE_DIR = Path(__file__).resolve().parent
+MANIFEST = PACKAGE_DIR / "_native.json"
+
+
+def source_path(module: str) -> Path:
+    return PACKAGE_DIR.parent.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def source_digest(module: str) -> str:
+    return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
+
+
+def compiled_path(module: str) -> Path | None:
+    """The extension module built for ``module`` with this interpreter's suffix, if there is one."""
+    base = source_path(module).with_suffix("")
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = base.with_name(base.name + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_manifest(path: Path = MANIFEST) -> dict[str, str]:
+    """module → SHA-256 of the source it was compiled from; empty when nothing was built (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    modules = data.get("modules") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in modules.items()} if isinstance(modules, dict) else {}
+
+
+def stale_modules(modules: Sequence[str] = MODULES, manifest: dict[str, str] | None = None) -> list[str]:
+    """Modules with an extension module that was not built from their present source."""
+    built = read_manifest() if manifest is None else manifest
+    return [m for m in modules if compiled_path(m) and built.get(m) != source_digest(m)]
+
+
+def disabled() -> bool:
+    return os.environ.get("ZHUISU_NATIVE", "1").strip().lower() in ("0", "no", "false", "off")
+
+
+class _SourceFinder(importlib.abc.MetaPathFinder):
+    """Finds the listed modules' source files, ahead of the path finder (which would take the extension)."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self.modules = frozenset(modules)
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.modules:
+            return None
+        return importlib.util.spec_from_file_location(fullname, source_path(fullname))
+
+
+def guard() -> None:
+    """Import stale compiled modules (or all of them, when disabled) from their sources; warn about stale ones."""
+    if any(isinstance(f, _SourceFinder) for f in sys.meta_path):
+        return
+    built = [m for m in MODULES if compiled_path(m)]
+    if not built:
+        return
+    routed = built if disabled() else stale_modules(built)
+    if not routed:
+        return
+    if not disabled():
+        warnings.warn(
+            f"zhuisu: the compiled {', '.join(routed)} predate their source; running the source "
+            "(`make native` compiles it again)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    sys.meta_path.insert(0, _SourceFinder(routed))
+
+
+def status() -> dict[str, bool]:
+    """module → whether it runs compiled in this process (imports it)."""
+    out: dict[str, bool] = {}
+    for m in MODULES:
+        module = importlib.import_module(m)
+        out[m] = not str(getattr(module, "__file__", "")).endswith(".py")
+    return out
