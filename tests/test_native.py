@@ -33,6 +33,13 @@ def test_a_module_whose_source_changed_since_it_was_compiled_is_stale() -> None:
     assert _native.stale_modules(manifest={}) == list(_native.MODULES)
 
 
+def test_one_stale_module_sends_the_whole_compiled_group_to_source() -> None:
+    built = ["zhuisu.epcis.hash", "zhuisu.epcis.index"]
+    assert _native.routed(built, ["zhuisu.epcis.index"], off=False) == built
+    assert _native.routed(built, [], off=True) == built
+    assert _native.routed(built, [], off=False) == []
+
+
 def test_a_stale_module_is_imported_from_its_source() -> None:
     spec = _native._SourceFinder(["zhuisu.epcis.hash"]).find_spec("zhuisu.epcis.hash", None)
     assert spec is not None and spec.origin == str(_native.source_path("zhuisu.epcis.hash"))

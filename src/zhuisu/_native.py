@@ -5,8 +5,9 @@ identifiers). ``tools/build_native.py`` (``make native``, run by ``make test`` a
 with mypyc into extension modules beside their sources, as black and mypy ship themselves, and records the SHA-256
 of each source it compiled in ``_native.json``. Python imports an extension module before a source file of the
 same name, so a compiled module would outlive an edit of its source: ``guard()`` (run when ``zhuisu`` is imported)
-sends the import of every module whose source no longer matches, or every module when ``ZHUISU_NATIVE=0``, to
-the source file. The compiled and the interpreted modules behave the same; the suite runs on the compiled ones.
+sends the import of every compiled module to its source file when one of their sources no longer matches (they
+are one compiled group and import each other natively, so the group runs whole or not at all), or when
+``ZHUISU_NATIVE=0``. The compiled and the interpreted modules behave the same; the suite runs on the compiled ones.
 """
 
 from __future__ import annotations
@@ -88,24 +89,31 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source_path(fullname))
 
 
+def routed(built: Sequence[str], stale: Sequence[str], off: bool) -> list[str]:
+    """The compiled modules to import from source: all of them when one is stale or when turned off. (The
+    compiled modules import each other without the import system, so a module cannot run from source alone.)"""
+    return list(built) if off or stale else []
+
+
 def guard() -> None:
-    """Import stale compiled modules (or all of them, when disabled) from their sources; warn about stale ones."""
+    """Import the compiled modules from their sources when one of them is stale (with a warning) or when disabled."""
     if any(isinstance(f, _SourceFinder) for f in sys.meta_path):
         return
     built = [m for m in MODULES if compiled_path(m)]
     if not built:
         return
-    routed = built if disabled() else stale_modules(built)
-    if not routed:
+    stale = [] if disabled() else stale_modules(built)
+    modules = routed(built, stale, disabled())
+    if not modules:
         return
-    if not disabled():
+    if stale:
         warnings.warn(
-            f"zhuisu: the compiled {', '.join(routed)} predate their source; running the source "
-            "(`make native` compiles it again)",
+            f"zhuisu: the compiled {', '.join(stale)} predate their source; running the capture modules from "
+            "source (`make native` compiles them again)",
             RuntimeWarning,
             stacklevel=2,
         )
-    sys.meta_path.insert(0, _SourceFinder(routed))
+    sys.meta_path.insert(0, _SourceFinder(modules))
 
 
 def status() -> dict[str, bool]:
