@@ -645,7 +645,7 @@ def test_query_errors_are_problem_documents(client: TestClient) -> None:
     assert undeclared.status_code == 400
     assert "GS1-Extensions" in undeclared.json()["detail"]
 
-    unsupported = client.get("/epcis/events", params={"EQ_deviceID": "urn:epc:id:giai:4000001.111"})
+    unsupported = client.get("/epcis/events", params={"HASATTR_bizLocation": "urn:epcglobal:cbv:mda:site"})
     assert unsupported.status_code == 501
     assert unsupported.json()["type"] == "epcisException:ImplementationException"
 

@@ -326,9 +326,10 @@ def test_empty_alternative_is_refused() -> None:
     "param",
     [
         "EQ_ERROR_DECLARATION_ex:reasonCode=x",
-        "EQ_deviceID=urn:epc:id:giai:4000001.1",
-        "EQ_type=Temperature",
-        "GE_value_CEL=4",
+        "EQ_SENSORREPORT_ex:calibration=x",
+        "EQ_readPoint_ex:site=x",
+        "HASATTR_bizLocation=urn:epcglobal:cbv:mda:site",
+        "EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda:site=x",
     ],
 )
 def test_standard_parameters_not_evaluated_here_are_said_so(param: str) -> None:

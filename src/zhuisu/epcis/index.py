@@ -247,6 +247,79 @@ def _maybe_time(text: str) -> int | None:
         return None
 
 
+# --- sensor data (EPCIS 2.0 sensorElementList), scope "sensor": what the sensor query parameters compare -----------
+
+SENSOR_SCOPE = "sensor"
+# sensorMetadata and sensorReport fields compared as text (EQ_deviceID …) and as date-times (GE_time …); a field
+# that both carry (deviceID, dataProcessingMethod, time) is one name: a parameter matches either.
+_SENSOR_TEXT_FIELDS = (
+    "deviceID",
+    "dataProcessingMethod",
+    "bizRules",
+    "microorganism",
+    "chemicalSubstance",
+    "stringValue",
+    "uriValue",
+)
+_SENSOR_TIME_FIELDS = ("time", "startTime", "endTime")
+# Numeric report fields, compared per unit: GE_value_CEL reads the rows named "value_CEL" (no unit: "value").
+SENSOR_MEASURES = ("value", "minValue", "maxValue", "meanValue", "sDev", "percValue")
+
+
+def canonical_measurement_type(value: str) -> str:
+    """``Temperature`` for ``Temperature``, ``gs1:Temperature`` and ``https://gs1.org/voc/Temperature``; other
+    values (a URI of one's own) unchanged."""
+    if value.startswith("gs1:") and value[4:] in cbv.MEASUREMENT_TYPE.words:
+        return value[4:]
+    return cbv.MEASUREMENT_TYPE.to_word(value)
+
+
+def sensor_rows(elements: Any) -> list[FieldRow]:
+    """Field rows (scope ``sensor``) of an event's sensorElementList: one that says it has one, then per element
+    its metadata's and each report's fields. Values of other types than the schema allows are left out."""
+    if not isinstance(elements, list) or not elements:
+        return []
+    scope = SENSOR_SCOPE
+    rows: list[FieldRow] = [(scope, "sensorElementList", None, None, None)]
+    for element in elements:
+        if not isinstance(element, dict):
+            continue
+        meta = element.get("sensorMetadata")
+        parts = [meta] if isinstance(meta, dict) else []
+        reports = element.get("sensorReport")
+        parts += [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else []
+        for part in parts:
+            for key in _SENSOR_TEXT_FIELDS:
+                value = part.get(key)
+                if isinstance(value, str):
+                    rows.append((scope, key, value, None, None))
+            for key in _SENSOR_TIME_FIELDS:
+                value = part.get(key)
+                if isinstance(value, str):
+                    rows.append((scope, key, value, None, _maybe_time(value)))
+            if part is meta:
+                continue  # the rest are report fields
+            value = part.get("type")
+            if isinstance(value, str):
+                rows.append((scope, "type", canonical_measurement_type(value), None, None))
+            value = part.get("hexBinaryValue")
+            if isinstance(value, str):
+                rows.append((scope, "hexBinaryValue", value.upper(), None, None))
+            value = part.get("booleanValue")
+            if isinstance(value, bool):
+                rows.append((scope, "booleanValue", "true" if value else "false", None, None))
+            value = part.get("percRank")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows.append((scope, "percRank", None, float(value), None))
+            uom = part.get("uom")
+            suffix = f"_{uom}" if isinstance(uom, str) and uom else ""
+            for key in SENSOR_MEASURES:
+                value = part.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    rows.append((scope, key + suffix, None, float(value), None))
+    return rows
+
+
 # What index_event reads itself: an event with no other key has no extension fields (one set test, no loop).
 _OWN_KEYS = STANDARD_KEYS | {"@context"}
 
@@ -313,6 +386,9 @@ def index_event(
             for link in entries:
                 link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
                 links.append((kind, link_type, canonical_id(link[value_key])))
+    sensors = get("sensorElementList")
+    if sensors:
+        fields.extend(sensor_rows(sensors))
     ilmd = get("ilmd")
     if _OWN_KEYS.issuperset(event) and not isinstance(ilmd, dict):
         return row

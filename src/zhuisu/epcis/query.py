@@ -19,12 +19,15 @@ from typing import Any
 
 import orjson
 
-from zhuisu.epcis import cbv
+from zhuisu.epcis import cbv, units
 from zhuisu.epcis.index import (
+    SENSOR_MEASURES,
+    SENSOR_SCOPE,
     STANDARD_PREFIXES,
     canonical_biz_step,
     canonical_disposition,
     canonical_link_type,
+    canonical_measurement_type,
     to_micros,
 )
 from zhuisu.epcis.problems import EPCISError, Problem
@@ -112,6 +115,17 @@ class FieldFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasureFilter:
+    """A sensor report's measure (``value``, ``minValue`` …) compares ``op`` with one of ``values`` given in ``uom``;
+    reports in a unit convertible to ``uom`` count too (``units``: (field name, the values in that unit), ``uom``
+    first). EQ matches within a relative 1e-9, as converted values are rarely exact in binary."""
+
+    param: str
+    op: str  # EQ, GT, GE, LT, LE
+    units: tuple[tuple[str, tuple[float, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BodyFilter:
     """A condition on a field the store keeps only in the event body (persistent disposition, error declaration).
 
@@ -141,6 +155,7 @@ class EventQuery:
     links: tuple[LinkFilter, ...] = ()
     quantities: tuple[QuantityFilter, ...] = ()
     fields: tuple[FieldFilter, ...] = ()
+    measures: tuple[MeasureFilter, ...] = ()
     body: tuple[BodyFilter, ...] = ()
     error_declared: bool = False
     # "" = capture order (seq), "eventTime", "recordTime", or "field" (an extension field in order_field)
@@ -220,42 +235,38 @@ _ERROR_TIME_PARAMS = {
     "LT_errorDeclaration_Time": "lt_time",
 }
 
+# Sensor data (sensorElementList): compared with the rows zhuisu.epcis.index.sensor_rows writes (scope "sensor").
+# Each parameter holds when one sensorMetadata or sensorReport of the event satisfies it (they need not be the same).
+_SENSOR_TEXT_PARAMS = {
+    "EQ_deviceID": "deviceID",
+    "EQ_dataProcessingMethod": "dataProcessingMethod",
+    "EQ_microorganism": "microorganism",
+    "EQ_chemicalSubstance": "chemicalSubstance",
+    "EQ_bizRules": "bizRules",
+    "EQ_stringValue": "stringValue",
+    "EQ_uriValue": "uriValue",
+}
+_SENSOR_TIME_PARAMS = {
+    "GE_time": ("GE", "time"),
+    "LT_time": ("LT", "time"),
+    "GE_startTime": ("GE", "startTime"),
+    "LT_startTime": ("LT", "startTime"),
+    "GE_endTime": ("GE", "endTime"),
+    "LT_endTime": ("LT", "endTime"),
+}
+_SENSOR_RANK_RE = re.compile(r"^(GT|GE|LT|LE)_percRank$")
+_SENSOR_MEASURE_RE = re.compile(rf"^(EQ|GT|GE|LT|LE)_({'|'.join(SENSOR_MEASURES)})_([A-Za-z0-9]{{1,8}})$")
+
 # Standard SimpleEventQuery parameters whose fields the store does not index yet (see module docstring).
-_UNSUPPORTED_FIXED = frozenset(
-    {
-        "EXISTS_sensorElementList",
-        "GE_time",
-        "LT_time",
-        "GE_startTime",
-        "LT_startTime",
-        "GE_endTime",
-        "LT_endTime",
-        "EQ_type",
-        "EQ_deviceID",
-        "EQ_dataProcessingMethod",
-        "EQ_microorganism",
-        "EQ_chemicalSubstance",
-        "EQ_bizRules",
-        "EQ_stringValue",
-        "EQ_booleanValue",
-        "EQ_hexBinaryValue",
-        "EQ_uriValue",
-        "GE_percRank",
-        "LT_percRank",
-        "GT_percRank",
-        "LE_percRank",
-    }
-)
 _UNSUPPORTED_RE = re.compile(
     r"^(?:(?:EQ|GT|GE|LT|LE|EXISTS)_(?:INNER_)?(?:ERROR_DECLARATION|SENSORELEMENT|SENSORMETADATA|SENSORREPORT)_.+"
     r"|EQ_(?:INNER_)?(?:readPoint|bizLocation)_.+"
-    r"|(?:EQ|GT|GE|LT|LE)_(?:value|minValue|maxValue|meanValue|sDev|percValue)_[A-Za-z0-9]{2,4}"
     r"|HASATTR_.+|EQ_ATTR_.+)$",
     re.S,
 )
 _UNSUPPORTED_WHY = (
-    "this repository does not evaluate this parameter yet (sensor data, error-declaration extension fields, "
-    "location master data and attribute queries are not indexed)"
+    "this repository does not evaluate this parameter yet (extension fields inside sensor data and error "
+    "declarations, location master data and attribute queries are not indexed)"
 )
 
 
@@ -415,6 +426,7 @@ class _Builder:
     links: list[LinkFilter] = field(default_factory=list)
     quantities: list[QuantityFilter] = field(default_factory=list)
     fields: list[FieldFilter] = field(default_factory=list)
+    measures: list[MeasureFilter] = field(default_factory=list)
     body: list[BodyFilter] = field(default_factory=list)
     error_declared: bool = False
     order_by: str = ""
@@ -529,7 +541,36 @@ class _Builder:
             self.event_count_limit = _integer(name, self.scalar(p))
         elif name == "maxEventCount":
             self.max_event_count = _integer(name, self.scalar(p))
-        elif name in _UNSUPPORTED_FIXED or _UNSUPPORTED_RE.match(name):
+        elif name == "EXISTS_sensorElementList":
+            if self.truthy(p):
+                self.fields.append(FieldFilter(name, "EXISTS", SENSOR_SCOPE, ("sensorElementList",)))
+        elif name in _SENSOR_TEXT_PARAMS:
+            self.sensor_equals(p, _SENSOR_TEXT_PARAMS[name], self.strings(p))
+        elif name == "EQ_type":
+            self.sensor_equals(p, "type", [canonical_measurement_type(v) for v in self.strings(p)])
+        elif name == "EQ_hexBinaryValue":
+            self.sensor_equals(p, "hexBinaryValue", [v.upper() for v in self.strings(p)])
+        elif name == "EQ_booleanValue":
+            self.sensor_equals(p, "booleanValue", ["true" if self.truthy(p) else "false"])
+        elif name in _SENSOR_TIME_PARAMS:
+            op, field_name = _SENSOR_TIME_PARAMS[name]
+            at = parse_time(name, self.scalar(p))
+            self.fields.append(FieldFilter(name, op, SENSOR_SCOPE, (field_name,), times=(at,)))
+        elif m := _SENSOR_RANK_RE.match(name):
+            number = _number(name, self.scalar(p))
+            self.fields.append(FieldFilter(name, m.group(1), SENSOR_SCOPE, ("percRank",), numbers=(number,)))
+        elif m := _SENSOR_MEASURE_RE.match(name):
+            op, measure, uom = m.groups()
+            if op == "EQ":
+                numbers = _alts(_number(name, v) for v in self.alternatives(p))
+            else:
+                numbers = (_number(name, self.scalar(p)),)
+            per_unit: dict[str, list[float]] = {}
+            for number in numbers:
+                for unit, converted in units.equivalents(uom, number):
+                    per_unit.setdefault(f"{measure}_{unit}", []).append(converted)
+            self.measures.append(MeasureFilter(name, op, tuple((n, tuple(v)) for n, v in per_unit.items())))
+        elif _UNSUPPORTED_RE.match(name):
             self.unsupported.append(name)
         elif m := _QUANTITY_RE.match(name):
             self.add_quantity(p, m.group(1), m.group(2))
@@ -622,6 +663,9 @@ class _Builder:
         values = _alts(canonical(p.name, v) for v in self.strings(p))
         self.links.append(LinkFilter(p.name, kind, canonical_link_type(kind, link_type), values))
 
+    def sensor_equals(self, p: _Param, field_name: str, values: Iterable[str]) -> None:
+        self.fields.append(FieldFilter(p.name, "EQ", SENSOR_SCOPE, (field_name,), texts=_alts(values)))
+
     def add_field(self, p: _Param, op: str, scope: str, raw_name: str) -> None:
         names = field_names(p.name, raw_name, self.prefixes)
         if op == "EXISTS":
@@ -692,6 +736,7 @@ class _Builder:
             links=tuple(sorted(self.links, key=repr)),
             quantities=tuple(sorted(self.quantities, key=repr)),
             fields=tuple(sorted(self.fields, key=repr)),
+            measures=tuple(sorted(self.measures, key=repr)),
             body=tuple(sorted(self.body, key=repr)),
             error_declared=self.error_declared,
             order_by=self.order_by,

@@ -42,7 +42,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import Select
 
 from zhuisu.epcis import cbv
-from zhuisu.epcis.query import BodyFilter, EventQuery, FieldFilter, IdFilter, QuantityFilter
+from zhuisu.epcis.index import SENSOR_SCOPE
+from zhuisu.epcis.query import BodyFilter, EventQuery, FieldFilter, IdFilter, MeasureFilter, QuantityFilter
 from zhuisu.store.schema import epcis_event, event_field, event_identifier, event_link, named_query
 
 E = epcis_event.c
@@ -181,6 +182,19 @@ def _field_condition(f: FieldFilter) -> ColumnElement[bool]:
     return E.seq.in_(select(t.seq).where(*base, _OPS[f.op](t.num_value, f.numbers[0])))
 
 
+def _measure_condition(f: MeasureFilter) -> ColumnElement[bool]:
+    """A sensor report's measure in one of the convertible units compares with the value in that unit."""
+    t = event_field.c
+    per_unit: list[ColumnElement[bool]] = []
+    for name, values in f.units:
+        if f.op == "EQ":
+            cond = or_(*(t.num_value.between(v - abs(v) * 1e-9 - 1e-12, v + abs(v) * 1e-9 + 1e-12) for v in values))
+        else:
+            cond = _OPS[f.op](t.num_value, values[0])
+        per_unit.append(and_(t.name == name, cond))
+    return E.seq.in_(select(t.seq).where(t.scope == SENSOR_SCOPE, or_(*per_unit)))
+
+
 class _BodyText(FunctionElement[str]):
     """``body_text(body, key, key…)``: the value at a path of an event body's JSON as text (a string unquoted, an
     array or object as its JSON text), NULL where the path is absent."""
@@ -274,6 +288,8 @@ def conditions(q: EventQuery) -> list[ColumnElement[bool]]:
         where.append(_quantity_condition(qf))
     for ff in q.fields:
         where.append(_field_condition(ff))
+    for mf in q.measures:
+        where.append(_measure_condition(mf))
     for bf in q.body:
         where.append(_body_condition(bf))
     return where
