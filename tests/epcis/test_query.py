@@ -325,14 +325,13 @@ def test_empty_alternative_is_refused() -> None:
 @pytest.mark.parametrize(
     "param",
     [
-        "EQ_ERROR_DECLARATION_ex:reasonCode=x",
-        "EQ_SENSORREPORT_ex:calibration=x",
         "EQ_readPoint_ex:site=x",
         "HASATTR_bizLocation=urn:epcglobal:cbv:mda:site",
         "EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda:site=x",
     ],
 )
 def test_standard_parameters_not_evaluated_here_are_said_so(param: str) -> None:
+    # (location master data and attributes; sensor and error-declaration fields: tests/store/test_sensor_queries.py)
     with pytest.raises(QueryUnsupportedError) as exc:
         q(param)
     assert exc.value.problems[0].path == "/" + param.split("=")[0]

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import Engine
 
 from zhuisu.epcis.capture import capture_events
-from zhuisu.epcis.index import sensor_rows
+from zhuisu.epcis.index import body_field_rows, sensor_rows
 from zhuisu.epcis.query import QueryParameterError, parse_query_params
 from zhuisu.store import queries
 
-CHILL = {  # a cold-chain logger: metadata with a device and a time window, two reports
+CHILL = {  # a cold-chain logger: metadata with a device and a time window, two reports; extension fields
+    "ex:logger": {"ex:firmware": "2.1", "ex:channel": 3},
     "sensorMetadata": {
+        "ex:calibrated": "2024-02-01T00:00:00Z",
         "time": "2024-03-01T10:00:00Z",
         "startTime": "2024-03-01T08:00:00Z",
         "endTime": "2024-03-01T10:00:00Z",
@@ -23,7 +25,13 @@ CHILL = {  # a cold-chain logger: metadata with a device and a time window, two 
         "bizRules": "https://example.com/rules/cold-chain",
     },
     "sensorReport": [
-        {"type": "Temperature", "value": 3.5, "uom": "CEL", "deviceID": "urn:epc:id:giai:4000001.112"},
+        {
+            "type": "Temperature",
+            "value": 3.5,
+            "uom": "CEL",
+            "deviceID": "urn:epc:id:giai:4000001.112",
+            "ex:probe": "core",
+        },
         {
             "type": "gs1:RelativeHumidity",
             "value": 61,
@@ -56,6 +64,7 @@ LAB = {  # a laboratory report: every kind of value, no metadata
 
 def _event(label: str, sensors: list[dict[str, Any]] | None) -> dict[str, Any]:
     event: dict[str, Any] = {
+        "@context": [{"ex": "https://example.com/ns/"}],
         "type": "ObjectEvent",
         "eventID": f"urn:uuid:5e450000-0000-4000-8000-00000000000{label}",
         "eventTime": "2024-03-01T10:05:00Z",
@@ -70,12 +79,21 @@ def _event(label: str, sensors: list[dict[str, Any]] | None) -> dict[str, Any]:
     return event
 
 
-EVENTS = [_event("1", [CHILL]), _event("2", [LAB]), _event("3", None)]
+RETRACTED = {  # event 4: an error declaration with extension fields of its own
+    **_event("4", None),
+    "errorDeclaration": {
+        "declarationTime": "2024-03-02T08:00:00Z",
+        "reason": "incorrect_data",
+        "ex:ticket": "INC-7",
+        "ex:review": {"ex:by": "QA", "ex:score": 2},
+    },
+}
+EVENTS = [_event("1", [CHILL]), _event("2", [LAB]), _event("3", None), RETRACTED]
 
 
 def found(engine: Engine, text: str) -> set[int]:
     items = [(*p.split("=", 1), "")[:2] for p in text.split("&") if p]
-    query = parse_query_params(items)  # type: ignore[arg-type]
+    query = parse_query_params(items, prefixes={"ex": "https://example.com/ns/"})  # type: ignore[arg-type]
     with engine.connect() as conn:
         rows = conn.execute(queries.select_events(query, queries._order(conn, query))).all()
     return {int(e["eventID"][-1]) for e in queries.parse_rows([(r[0], r[1]) for r in rows])}
@@ -125,6 +143,19 @@ CASES = [
     ("GE_percRank=50", {1}),
     ("GT_percRank=50", set()),
     ("EQ_type=Temperature&EQ_stringValue=passed&MATCH_epc=urn:epc:id:sgtin:0614141.107346.2", {2}),
+    # extension fields inside sensor data and error declarations
+    ("EXISTS_SENSORELEMENT_ex:logger=", {1}),
+    ("EQ_INNER_SENSORELEMENT_ex:firmware=2.1", {1}),
+    ("GE_INNER_SENSORELEMENT_ex:channel=3", {1}),
+    ("LT_SENSORMETADATA_ex:calibrated=2024-02-02T00:00:00Z", {1}),
+    ("EQ_SENSORREPORT_ex:probe=core", {1}),
+    ("EQ_SENSORREPORT_https://example.com/ns/probe=core", {1}),
+    ("EQ_SENSORMETADATA_ex:probe=core", set()),  # a report's field, not the metadata's
+    ("EQ_ERROR_DECLARATION_ex:ticket=INC-7", {4}),
+    ("EXISTS_ERROR_DECLARATION_ex:review=", {4}),
+    ("EQ_INNER_ERROR_DECLARATION_ex:by=QA", {4}),
+    ("GT_INNER_ERROR_DECLARATION_ex:score=1", {4}),
+    ("EQ_ERROR_DECLARATION_ex:by=QA", set()),  # nested, so only the INNER_ parameter sees it
 ]
 
 
@@ -141,6 +172,7 @@ def test_sensor_parameters(engine: Engine, text: str, expected: set[int]) -> Non
         ("GE_value_CEL=warm", "/GE_value_CEL"),
         ("GE_percRank=", "/GE_percRank"),
         ("EQ_booleanValue=maybe", "/EQ_booleanValue"),
+        ("EQ_SENSORREPORT_nope:probe=core", "/EQ_SENSORREPORT_nope:probe"),
     ],
 )
 def test_bad_sensor_values_name_the_parameter(text: str, problem: str) -> None:
@@ -154,14 +186,24 @@ def test_sensor_rows_of_an_event() -> None:
     rows = sensor_rows([CHILL])
     assert rows[0] == ("sensor", "sensorElementList", None, None, None)
     by_name: dict[str, list[Any]] = {}
-    for _scope, name, text, number, time in rows:
-        by_name.setdefault(name, []).append(text if number is None and time is None else (number, time))
+    for scope, name, text, number, time in rows:
+        if scope == "sensor":
+            by_name.setdefault(name, []).append(text if number is None and time is None else (number, time))
     assert by_name["type"] == ["Temperature", "RelativeHumidity"]
     assert by_name["deviceID"] == ["urn:epc:id:giai:4000001.111", "urn:epc:id:giai:4000001.112"]
     assert by_name["value_CEL"] == [(3.5, None)]
     assert by_name["value_A93"] == [(61.0, None)]
     assert [t for _n, t in by_name["time"]] == [1709287200000000, 1709285400000000]
     assert sensor_rows([]) == [] and sensor_rows("not a list") == []
+    prefixes = {"ex": "https://example.com/ns/"}
+    nested = [r for r in sensor_rows([CHILL], prefixes) if r[0] != "sensor"]
+    assert nested == [
+        ("s_el", "https://example.com/ns/logger", None, None, None),
+        ("inner_s_el", "https://example.com/ns/firmware", "2.1", 2.1, None),
+        ("inner_s_el", "https://example.com/ns/channel", "3", 3.0, None),
+        ("s_md", "https://example.com/ns/calibrated", "2024-02-01T00:00:00Z", None, 1706745600000000),
+        ("s_rp", "https://example.com/ns/probe", "core", None, None),
+    ]
 
 
 def test_upgrade_indexes_the_sensor_data_of_events_already_stored(db_url: str) -> None:
@@ -174,13 +216,13 @@ def test_upgrade_indexes_the_sensor_data_of_events_already_stored(db_url: str) -
         upgrade(engine, "0009")
         assert capture_events(engine, [dict(e) for e in EVENTS]).success
         with writing(engine) as conn:  # as a release before 0010 left them: no sensor rows
-            conn.execute(text("DELETE FROM event_field WHERE scope = 'sensor'"))
+            conn.execute(text("DELETE FROM event_field WHERE scope <> 'ext'"))
         assert found(engine, "EXISTS_sensorElementList=") == set()
         upgrade(engine)
         for query, expected in CASES:
             assert found(engine, query) == expected, query
         with engine.connect() as conn:
-            count = conn.execute(text("SELECT count(*) FROM event_field WHERE scope = 'sensor'")).scalar()
-        assert count == len(sensor_rows([CHILL])) + len(sensor_rows([LAB]))
+            count = conn.execute(text("SELECT count(*) FROM event_field WHERE scope <> 'ext'")).scalar()
+        assert count == sum(len(body_field_rows(e)) for e in EVENTS)
     finally:
         engine.dispose()

@@ -274,9 +274,43 @@ def canonical_measurement_type(value: str) -> str:
     return cbv.MEASUREMENT_TYPE.to_word(value)
 
 
-def sensor_rows(elements: Any) -> list[FieldRow]:
+# Extension fields inside sensor data and error declarations (EQ_SENSORREPORT_ex:f, EQ_INNER_ERROR_DECLARATION_ex:g …):
+# their scopes (event_field.scope holds 12 characters), "inner_" + scope for fields nested in them (as for ILMD).
+NESTED_SCOPES = {
+    "SENSORELEMENT": "s_el",
+    "SENSORMETADATA": "s_md",
+    "SENSORREPORT": "s_rp",
+    "ERROR_DECLARATION": "err",
+}
+
+
+def _extension_rows(scope: str, obj: Mapping[str, Any], prefixes: Mapping[str, str]) -> list[FieldRow]:
+    """Rows of the extension fields (namespaced names: the standard's own have no colon) of a nested object."""
+    rows: list[FieldRow] = []
+    for key, value in obj.items():
+        if ":" in key and not key.startswith("@"):
+            rows.extend(_value_rows(scope, expand_name(key, prefixes), value, prefixes))
+    return rows
+
+
+def body_field_rows(event: Mapping[str, Any]) -> list[FieldRow]:
+    """The field rows of an event's sensor data and of its error declaration's extension fields (what
+    ``index_event`` adds for them; the migration that introduced them reads stored bodies with it)."""
+    rows: list[FieldRow] = []
+    sensors = event.get("sensorElementList")
+    decl = event.get("errorDeclaration")
+    if sensors or isinstance(decl, dict):
+        prefixes = _shared_prefixes(event)
+        rows.extend(sensor_rows(sensors, prefixes))
+        if isinstance(decl, dict):
+            rows.extend(_extension_rows(NESTED_SCOPES["ERROR_DECLARATION"], decl, prefixes))
+    return rows
+
+
+def sensor_rows(elements: Any, prefixes: Mapping[str, str] = STANDARD_PREFIXES) -> list[FieldRow]:
     """Field rows (scope ``sensor``) of an event's sensorElementList: one that says it has one, then per element
-    its metadata's and each report's fields. Values of other types than the schema allows are left out."""
+    its metadata's and each report's fields; then the extension fields of elements, metadata and reports (their
+    own scopes). Values of other types than the schema allows are left out."""
     if not isinstance(elements, list) or not elements:
         return []
     scope = SENSOR_SCOPE
@@ -284,11 +318,14 @@ def sensor_rows(elements: Any) -> list[FieldRow]:
     for element in elements:
         if not isinstance(element, dict):
             continue
+        rows.extend(_extension_rows(NESTED_SCOPES["SENSORELEMENT"], element, prefixes))
         meta = element.get("sensorMetadata")
         parts = [meta] if isinstance(meta, dict) else []
         reports = element.get("sensorReport")
         parts += [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else []
         for part in parts:
+            nested = NESTED_SCOPES["SENSORMETADATA" if part is meta else "SENSORREPORT"]
+            rows.extend(_extension_rows(nested, part, prefixes))
             for key in _SENSOR_TEXT_FIELDS:
                 value = part.get(key)
                 if isinstance(value, str):
@@ -386,9 +423,8 @@ def index_event(
             for link in entries:
                 link_type = canonical_link_type(kind, link.get("type") or "") if link.get("type") else ""
                 links.append((kind, link_type, canonical_id(link[value_key])))
-    sensors = get("sensorElementList")
-    if sensors:
-        fields.extend(sensor_rows(sensors))
+    if "sensorElementList" in event or "errorDeclaration" in event:
+        fields.extend(body_field_rows(event))
     ilmd = get("ilmd")
     if _OWN_KEYS.issuperset(event) and not isinstance(ilmd, dict):
         return row

@@ -21,6 +21,7 @@ import orjson
 
 from zhuisu.epcis import cbv, units
 from zhuisu.epcis.index import (
+    NESTED_SCOPES,
     SENSOR_MEASURES,
     SENSOR_SCOPE,
     STANDARD_PREFIXES,
@@ -258,15 +259,19 @@ _SENSOR_RANK_RE = re.compile(r"^(GT|GE|LT|LE)_percRank$")
 _SENSOR_MEASURE_RE = re.compile(rf"^(EQ|GT|GE|LT|LE)_({'|'.join(SENSOR_MEASURES)})_([A-Za-z0-9]{{1,8}})$")
 
 # Standard SimpleEventQuery parameters whose fields the store does not index yet (see module docstring).
+# Extension fields inside sensor data and error declarations: scopes as zhuisu.epcis.index.NESTED_SCOPES writes them.
+_NESTED_FIELD_RE = re.compile(
+    rf"^(EQ|GT|GE|LT|LE|EXISTS)_(INNER_)?({'|'.join(NESTED_SCOPES)})_(.+)$",
+    re.S,
+)
 _UNSUPPORTED_RE = re.compile(
-    r"^(?:(?:EQ|GT|GE|LT|LE|EXISTS)_(?:INNER_)?(?:ERROR_DECLARATION|SENSORELEMENT|SENSORMETADATA|SENSORREPORT)_.+"
-    r"|EQ_(?:INNER_)?(?:readPoint|bizLocation)_.+"
+    r"^(?:EQ_(?:INNER_)?(?:readPoint|bizLocation)_.+"
     r"|HASATTR_.+|EQ_ATTR_.+)$",
     re.S,
 )
 _UNSUPPORTED_WHY = (
-    "this repository does not evaluate this parameter yet (extension fields inside sensor data and error "
-    "declarations, location master data and attribute queries are not indexed)"
+    "this repository does not evaluate this parameter yet (location master data and master-data attribute "
+    "queries are not indexed)"
 )
 
 
@@ -570,6 +575,9 @@ class _Builder:
                 for unit, converted in units.equivalents(uom, number):
                     per_unit.setdefault(f"{measure}_{unit}", []).append(converted)
             self.measures.append(MeasureFilter(name, op, tuple((n, tuple(v)) for n, v in per_unit.items())))
+        elif m := _NESTED_FIELD_RE.match(name):
+            op, inner, nested, raw_name = m.groups()
+            self.add_field(p, op, ("inner_" if inner else "") + NESTED_SCOPES[nested], raw_name)
         elif _UNSUPPORTED_RE.match(name):
             self.unsupported.append(name)
         elif m := _QUANTITY_RE.match(name):

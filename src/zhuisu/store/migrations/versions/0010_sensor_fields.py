@@ -1,7 +1,9 @@
-"""Sensor data becomes queryable: index rows (``event_field``, scope ``sensor``) for events stored before.
+"""Sensor data and extension fields inside error declarations become queryable: their index rows (``event_field``,
+scopes ``sensor``, ``s_el``, ``s_md``, ``s_rp``, ``err`` and their ``inner_`` forms) for the
+events stored before.
 
-New events get them at capture (``zhuisu.epcis.index.sensor_rows``); this writes the same rows for the events
-already stored that have a sensorElementList, read from their bodies a thousand at a time.
+New events get them at capture (``zhuisu.epcis.index.body_field_rows``); this writes the same rows for the events
+already stored that have a sensorElementList or an errorDeclaration, read from their bodies a thousand at a time.
 
 Revision ID: 0010
 Revises: 0009
@@ -21,7 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from zhuisu.epcis.index import SENSOR_SCOPE, sensor_rows
+    from zhuisu.epcis.index import NESTED_SCOPES, SENSOR_SCOPE, body_field_rows
 
     conn = op.get_bind()
     events = sa.table("epcis_event", sa.column("seq"), sa.column("body"))
@@ -29,12 +31,16 @@ def upgrade() -> None:
         "event_field",
         *(sa.column(c) for c in ("seq", "scope", "name", "text_value", "num_value", "time_value")),
     )
-    conn.execute(sa.delete(fields).where(fields.c.scope == SENSOR_SCOPE))
+    scopes = [SENSOR_SCOPE, *NESTED_SCOPES.values()]
+    conn.execute(sa.delete(fields).where(fields.c.scope.in_([*scopes, *("inner_" + s for s in scopes)])))
     last = 0
     while True:
         batch = conn.execute(
             sa.select(events.c.seq, events.c.body)
-            .where(events.c.seq > last, events.c.body.like('%"sensorElementList"%'))
+            .where(
+                events.c.seq > last,
+                sa.or_(events.c.body.like('%"sensorElementList"%'), events.c.body.like('%"errorDeclaration"%')),
+            )
             .order_by(events.c.seq)
             .limit(1000)
         ).all()
@@ -43,7 +49,7 @@ def upgrade() -> None:
         rows = [
             {"seq": seq, "scope": r[0], "name": r[1], "text_value": r[2], "num_value": r[3], "time_value": r[4]}
             for seq, body in batch
-            for r in sensor_rows(orjson.loads(body).get("sensorElementList"))
+            for r in body_field_rows(orjson.loads(body))
         ]
         if rows:
             conn.execute(sa.insert(fields), rows)
@@ -51,4 +57,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM event_field WHERE scope = 'sensor'")
+    op.execute(
+        "DELETE FROM event_field WHERE scope IN "
+        "('sensor', 's_el', 's_md', 's_rp', 'err', 'inner_s_el', 'inner_s_md', 'inner_s_rp', 'inner_err')"
+    )
