@@ -135,7 +135,8 @@ def build_world(engine: Engine, client: TestClient) -> World:
     w.key["drugs"] = service.create_key(engine, SYSTEM, role="regulator", regions=[""], sectors=["drug"]).key
     w.key["erp"] = service.create_key(engine, SYSTEM, role="client", name="erp-x", parties=[w.party["A"]]).key
 
-    w.events["a_to_b"] = event(1, w.loc["A"], source=w.loc["A"], dest=w.loc["B"])
+    chilled = [{"sensorReport": [{"type": "Temperature", "value": 2.5, "uom": "CEL"}]}]
+    w.events["a_to_b"] = event(1, w.loc["A"], source=w.loc["A"], dest=w.loc["B"], sensorElementList=chilled)
     w.events["a_to_c"] = event(2, w.loc["A"], source=w.loc["A"], dest=w.loc["C"])
     w.events["a_own"] = event(3, w.loc["A"])
     w.events["b_receives"] = event(4, w.loc["B"], source=w.loc["A"], dest=w.loc["B"], bizStep="receiving")

@@ -75,6 +75,9 @@ def check_filters_on_hidden_fields_match_only_own_events(world: World) -> None:
     assert w.event_ids("A", EQ_bizTransaction_po=po) == ids(w, "a_to_b")
     assert w.event_ids("B", EQ_bizTransaction_po=po) == set()  # no oracle on A's order numbers
     assert w.event_ids("B", GE_quantity="0") == ids(w, "b_receives", "b_own")
+    # Sensor data is part of what partners see: filtering on it reaches the events they may read.
+    assert w.event_ids("B", EQ_type="Temperature", LT_value_CEL="4") == ids(w, "a_to_b")
+    assert w.event_ids("C", EQ_type="Temperature") == set()
     assert w.event_ids("B", MATCH_epcClass="urn:epc:class:lgtin:6901230.000002.LOT1") == ids(
         w, "a_to_b", "b_receives", "b_own"
     )

@@ -213,17 +213,26 @@ def _json_response(body: Any, fmt: Format, headers: dict[str, str] | None = None
 # --- access --------------------------------------------------------------------------------------------
 
 
+_HIDDEN_FROM_PARTNERS = frozenset({"ext", "ilmd", "inner_ext", "inner_ilmd"})  # event_field scopes of redacted fields
+
+
 def _visibility(who: Principal, query: EventQuery | None = None) -> ColumnElement[bool] | None:
     """The SQL condition of what ``who`` may see (None: everything); 401/403 without ``epcis:read``."""
     require(who, "epcis:read")
     if who.is_admin:
         return None
     # Filters on what partners do not see (quantities, business transactions, sources/destinations,
-    # ILMD/extension fields) match only events captured for the asker: no oracle on hidden values.
+    # ILMD/extension fields) match only events captured for the asker: no oracle on hidden values. (Sensor data
+    # and error declarations, extension fields inside them included, are part of what partners see.)
     owned_only = (
         who.role in ("enterprise", "client")
         and query is not None
-        and bool(query.links or query.quantities or query.fields or query.order_by == "field")
+        and bool(
+            query.links
+            or query.quantities
+            or any(f.scope in _HIDDEN_FROM_PARTNERS for f in query.fields)
+            or query.order_by == "field"
+        )
     )
     return access_store.visibility_condition(who, owned_only=owned_only)
 
