@@ -131,6 +131,33 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) of process ``root`` and its live descendants, with their reaped children (the
+    capture workers, once the fork server has reaped them), from /proc."""
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        cpu[pid] = sum(int(v) for v in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
 def _compiled(env: dict[str, str]) -> bool:
     """Whether the server ran the capture's modules compiled (``make native``; ``ZHUISU_NATIVE=0`` turns them off)."""
     code = "from zhuisu import _native; print(all(_native.status().values()))"
@@ -174,6 +201,7 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
             text=True,
         ).stdout.strip()
         auth = {"Authorization": f"Bearer {key}"}
+        cpu_before = _tree_cpu_s(server.pid)
         started = time.perf_counter()
         with open(doc, "rb") as fh:
             r = httpx.post(
@@ -194,6 +222,7 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
+        server_cpu = _tree_cpu_s(server.pid) - cpu_before
         if not j["success"]:
             raise SystemExit(f"capture failed: {j['errors'][:3]}")
         return {
@@ -204,6 +233,8 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
             "events_per_s": round(n / elapsed),
             "stored": j["storedCount"],
             "server_peak_rss_mb": round(_peak_rss_mb(server.pid), 1),
+            # zhuisu's own CPU per event (server, writer, capture workers), not the database server's
+            "server_cpu_us_per_event": round(1e6 * server_cpu / n, 1),
             "compiled": _compiled(env),
         }
     finally:
@@ -242,6 +273,7 @@ def main() -> None:
                     f" = {res['events_per_s']:>7,} events/s"
                     f"  (document {res['document_mb']} MB, accepted after {res['accepted_after_s']} s,"
                     f" server peak RSS {res['server_peak_rss_mb']} MB,"
+                    f" zhuisu CPU {res['server_cpu_us_per_event']} µs/event,"
                     f" {'compiled' if res['compiled'] else 'interpreted'})"
                 )
 
