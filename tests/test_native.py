@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import subprocess
@@ -89,3 +90,14 @@ def test_the_interpreted_and_the_compiled_modules_agree() -> None:
     compiled, interpreted = run("1"), run("0")
     assert len(compiled) > 100
     assert compiled == interpreted
+
+
+def test_extension_files_map_to_module_names() -> None:
+    # what guard() and make native look for: every extension module in the package, listed or left over
+    pkg = _native.PACKAGE_DIR
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    assert _native._module_of(pkg / "epcis" / f"capture{suffix}") == "zhuisu.epcis.capture"
+    assert _native._module_of(pkg / "store" / "events.so") == "zhuisu.store.events"
+    assert _native._module_of(pkg / "epcis" / "capture.py") is None
+    if BUILT:
+        assert _native.compiled_modules() == sorted(_native.MODULES)

@@ -28,7 +28,8 @@ GROUP = "zhuisu_native"  # the shared library every compiled module links to: sr
 
 
 def _compiled_files() -> list[Path]:
-    found = [p for m in _native.MODULES if (p := _native.compiled_path(m))]
+    # every extension module in the package (also of modules no longer listed), and the group's shared library
+    found = [p for m in _native.compiled_modules() if (p := _native.compiled_path(m))]
     found += sorted(SRC.glob(f"{GROUP}__mypyc*"))
     return found
 
@@ -44,6 +45,7 @@ def up_to_date() -> bool:
     built = _native.read_manifest()
     return (
         all(_native.compiled_path(m) and built.get(m) == _native.source_digest(m) for m in _native.MODULES)
+        and set(_native.compiled_modules()) == set(_native.MODULES)
         and built.get("python") == sys.implementation.cache_tag
     )
 

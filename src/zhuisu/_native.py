@@ -45,6 +45,23 @@ def source_digest(module: str) -> str:
     return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
 
 
+def _module_of(path: Path) -> str | None:
+    """``zhuisu.epcis.hash`` for ``…/zhuisu/epcis/hash.cpython-311-x86_64-linux-gnu.so`` (any extension suffix)."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:  # the most specific first
+        if path.name.endswith(suffix):
+            rel = path.relative_to(PACKAGE_DIR.parent)
+            return ".".join((*rel.parts[:-1], path.name[: -len(suffix)]))
+    return None
+
+
+def compiled_modules() -> list[str]:
+    """Every extension module inside the package: what ``make native`` compiled, also modules since taken off
+    ``MODULES`` (their stale extension would otherwise shadow the source)."""
+    found = {m for path in PACKAGE_DIR.rglob("*.so") if (m := _module_of(path))}
+    found |= {m for path in PACKAGE_DIR.rglob("*.pyd") if (m := _module_of(path))}
+    return sorted(found)
+
+
 def compiled_path(module: str) -> Path | None:
     """The extension module built for ``module`` with this interpreter's suffix, if there is one."""
     base = source_path(module).with_suffix("")
@@ -65,10 +82,18 @@ def read_manifest(path: Path = MANIFEST) -> dict[str, str]:
     return {str(k): str(v) for k, v in modules.items()} if isinstance(modules, dict) else {}
 
 
-def stale_modules(modules: Sequence[str] = MODULES, manifest: dict[str, str] | None = None) -> list[str]:
-    """Modules with an extension module that was not built from their present source."""
+def stale_modules(modules: Sequence[str] | None = None, manifest: dict[str, str] | None = None) -> list[str]:
+    """Modules with an extension module that was not built from their present source (by default: every
+    extension module in the package)."""
     built = read_manifest() if manifest is None else manifest
-    return [m for m in modules if compiled_path(m) and built.get(m) != source_digest(m)]
+    return [m for m in (compiled_modules() if modules is None else modules) if compiled_path(m) and _stale(m, built)]
+
+
+def _stale(module: str, built: dict[str, str]) -> bool:
+    try:
+        return built.get(module) != source_digest(module)
+    except OSError:  # the source is gone: the extension is a leftover
+        return True
 
 
 def disabled() -> bool:
@@ -99,7 +124,7 @@ def guard() -> None:
     """Import the compiled modules from their sources when one of them is stale (with a warning) or when disabled."""
     if any(isinstance(f, _SourceFinder) for f in sys.meta_path):
         return
-    built = [m for m in MODULES if compiled_path(m)]
+    built = compiled_modules()
     if not built:
         return
     stale = [] if disabled() else stale_modules(built)
