@@ -105,6 +105,7 @@ BAD_PARTY_INPUT = [
     ({"address": ""}, "/address"),
     ({"types": []}, "/types"),
     ({"gln": "6901234567890"}, "/gln"),
+    ({"adress": "测试路1号"}, "/adress"),  # a misspelt field is refused, not dropped
 ]
 
 
@@ -115,6 +116,8 @@ def test_bad_party_input_is_a_problem_naming_the_field(api: Api, engine: Engine)
         assert_problem(r, 400, pointer)
     r = api.as_(SYSTEM).post("/api/parties", content=b"[1]", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    r = api.as_(SYSTEM).post("/api/parties", json=enterprise(1) | {"contact_mobile": "13800000000"})
+    assert "contact_mobile" in r.json()["detail"] and "contact_phone" in r.json()["detail"]  # says what is known
     assert counts(engine) == before
 
 

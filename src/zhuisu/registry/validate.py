@@ -70,6 +70,7 @@ class _Checker:
         if not isinstance(data, dict):
             self.fail("", "expected a JSON object")
         self.out: Data = {}
+        self.read: set[str] = set()  # the fields the checks looked at: any other one is unknown
         self._refuse_nul(self.data, "")
 
     def _refuse_nul(self, value: Any, path: str) -> None:
@@ -88,7 +89,12 @@ class _Checker:
         self.problems.append(Problem(None, "/" + field if field else "", message))
 
     def present(self, field: str) -> bool:
+        self.read.add(field)
         return field in self.data and self.data[field] is not None
+
+    def get(self, field: str) -> Any:
+        self.read.add(field)
+        return self.data.get(field)
 
     def text(self, field: str, *, required: bool, max_len: int = 200) -> str | None:
         if not self.present(field):
@@ -195,6 +201,10 @@ class _Checker:
             return None
 
     def result(self) -> Data:
+        for field in self.data:
+            if field not in self.read:  # a misspelt field would otherwise be dropped without a word
+                known = ", ".join(sorted(self.read))
+                self.fail(field, f"is not a field of this record (known fields: {known})")
         if self.problems:
             raise RegistryError(self.problems)
         return self.out
@@ -355,21 +365,21 @@ def validate_catalog_version(data: Any) -> Data:
 
     c = _Checker(data, False)
     c.choice("catalog", tuple(CATALOGS), required=True)
-    scope = c.data.get("scope") or ""
+    scope = c.get("scope") or ""
     if scope:
         c.region("scope")
     c.out.setdefault("scope", "")
     c.text("version", required=True, max_len=64)
-    start = c.date("effective_from", c.data.get("effective_from")) if c.present("effective_from") else None
+    start = c.date("effective_from", c.get("effective_from")) if c.present("effective_from") else None
     if start is None and not c.present("effective_from"):
         c.fail("effective_from", "is required (ISO date)")
-    end = c.date("effective_to", c.data.get("effective_to"))
+    end = c.date("effective_to", c.get("effective_to"))
     if start and end and end <= start:
         c.fail("effective_to", f"{end} is not after effective_from {start}")
     c.out["effective_from"], c.out["effective_to"] = start, end
     c.text("title", required=False, max_len=500)
     c.text("source", required=False, max_len=1000)
-    entries = c.data.get("entries")
+    entries = c.get("entries")
     if not isinstance(entries, list) or not entries:
         c.fail("entries", "is required (a non-empty list of categories)")
         entries = []
