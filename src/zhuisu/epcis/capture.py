@@ -449,11 +449,9 @@ class _BatchWriter:
         self._queue: queue.Queue[tuple[list[IndexedEvent], list[int], int] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._stop = False
-        self._writer_thread = (
-            threading.Thread(target=self._run, name="capture-writer", daemon=True) if threaded else None
-        )
-        if self._writer_thread:
-            self._writer_thread.start()
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True) if threaded else None
+        if self._thread:
+            self._thread.start()
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -468,7 +466,7 @@ class _BatchWriter:
             raise self._error
 
     def submit(self, batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
-        if self._writer_thread is None:
+        if self._thread is None:
             self._write(batch, indexes, read_so_far)
             return
         while True:
@@ -481,17 +479,17 @@ class _BatchWriter:
 
     def finish(self) -> None:
         """Wait until every batch is written."""
-        if self._writer_thread:
+        if self._thread:
             self._queue.put(None)
-            self._writer_thread.join()
+            self._thread.join()
         self._raise()
 
     def abandon(self) -> None:
         """Write nothing more; return once the thread no longer uses the connection."""
         self._stop = True
-        if self._writer_thread:
+        if self._thread:
             self._queue.put(None)
-            self._writer_thread.join()
+            self._thread.join()
 
 
 def media_kind(media_type: str) -> Literal["json", "xml"] | None:

@@ -70,8 +70,7 @@ def existing(conn: Connection, rows: Sequence[IndexedEvent]) -> tuple[set[Key], 
             (epcis_event.c.event_hash, [r.event_hash for r in chunk]),
             (epcis_event.c.event_id, [r.event_id for r in chunk]),
         ):
-            found: Any = conn.execute(select(*cols).where(column.in_(values)))  # rows: not tuples (compiled code)
-            for h, i, declared in found:
+            for h, i, declared in conn.execute(select(*cols).where(column.in_(values))):
                 hashes.add((h, bool(declared)))
                 ids[(i, bool(declared))] = h
     return hashes, ids
@@ -83,7 +82,7 @@ def stored_hashes(
     """(seq, 32-byte event hash) of the events one capture stored, in seq order, a chunk at a time."""
     after = first_seq - 1
     while True:
-        rows: Sequence[Any] = conn.execute(  # SQLAlchemy rows (unpacked like tuples, but not tuples)
+        rows = conn.execute(
             select(epcis_event.c.seq, epcis_event.c.event_hash)
             .where(
                 epcis_event.c.seq > after,
@@ -158,7 +157,7 @@ def write_batch(
             returned = _insert_events_pg(cursor, fresh, capture_id, source)
         else:
             returned = _insert_events_multirow(cursor, _placeholder(conn), fresh, capture_id, source)
-        for seq, event_hash, stored_declared in returned:  # (0/1 on SQLite)
+        for seq, event_hash, stored_declared in returned:
             outcome.stored.append((seq, by_key.pop((event_hash, bool(stored_declared)))))
         if by_key:  # skipped by the database: already stored, or its eventID is taken
             stored_keys, stored_ids = existing(conn, list(by_key.values()))
@@ -192,9 +191,9 @@ def write_batch(
 
 def _insert_events_multirow(
     cursor: Any, ph: str, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
-) -> list[tuple[int, str, Any]]:  # (seq, hash, error_declared: bool, or 0/1 on SQLite)
+) -> list[tuple[int, str, int]]:  # (seq, hash, error_declared: SQLite answers 0 or 1)
     one_row = "(" + ",".join([ph] * len(EVENT_COLUMNS)) + ")"
-    returned: list[tuple[int, str, Any]] = []
+    returned: list[tuple[int, str, int]] = []
     for chunk in _chunks(rows, _ROWS_PER_INSERT):
         sql = (
             f"INSERT INTO epcis_event ({','.join(EVENT_COLUMNS)}) VALUES "
@@ -211,7 +210,7 @@ def _insert_events_multirow(
 
 def _insert_events_pg(
     cursor: Any, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
-) -> list[tuple[int, str, Any]]:  # (seq, hash, error_declared: bool, or 0/1 on SQLite)
+) -> list[tuple[int, str, int]]:  # (seq, hash, error_declared: a bool here)
     # COPY into a session-private staging table, then one set-based insert that skips duplicates.
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS epcis_event_staging "

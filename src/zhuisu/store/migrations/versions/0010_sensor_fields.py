@@ -21,9 +21,13 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+# The scopes this revision indexes (zhuisu.epcis.index: SENSOR_SCOPE, NESTED_SCOPES and their "inner_" forms),
+# fixed here as they are at this revision.
+_SCOPES = ("sensor", "s_el", "s_md", "s_rp", "err", "inner_s_el", "inner_s_md", "inner_s_rp", "inner_err")
+
 
 def upgrade() -> None:
-    from zhuisu.epcis.index import NESTED_SCOPES, SENSOR_SCOPE, body_field_rows
+    from zhuisu.epcis.index import body_field_rows
 
     conn = op.get_bind()
     events = sa.table("epcis_event", sa.column("seq"), sa.column("body"))
@@ -31,8 +35,7 @@ def upgrade() -> None:
         "event_field",
         *(sa.column(c) for c in ("seq", "scope", "name", "text_value", "num_value", "time_value")),
     )
-    scopes = [SENSOR_SCOPE, *NESTED_SCOPES.values()]
-    conn.execute(sa.delete(fields).where(fields.c.scope.in_([*scopes, *("inner_" + s for s in scopes)])))
+    conn.execute(sa.delete(fields).where(fields.c.scope.in_(_SCOPES)))
     last = 0
     while True:
         batch = conn.execute(
@@ -57,7 +60,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(
-        "DELETE FROM event_field WHERE scope IN "
-        "('sensor', 's_el', 's_md', 's_rp', 'err', 'inner_s_el', 'inner_s_md', 'inner_s_rp', 'inner_err')"
-    )
+    fields = sa.table("event_field", sa.column("scope"))
+    op.get_bind().execute(sa.delete(fields).where(fields.c.scope.in_(_SCOPES)))
