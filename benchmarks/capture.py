@@ -158,6 +158,22 @@ def _tree_cpu_s(root: int) -> float:
     return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
+def _named_cpu_s(name: str) -> float:
+    """CPU seconds (user + system) of every live process called ``name`` (PostgreSQL's server processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+        except OSError:
+            continue
+        if head.partition("(")[2] == name:
+            total += sum(int(v) for v in rest.split()[11:13]) / tick
+    return total
+
+
 def _compiled(env: dict[str, str]) -> bool:
     """Whether the server ran the capture's modules compiled (``make native``; ``ZHUISU_NATIVE=0`` turns them off)."""
     code = "from zhuisu import _native; print(all(_native.status().values()))"
@@ -202,6 +218,7 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
         ).stdout.strip()
         auth = {"Authorization": f"Bearer {key}"}
         cpu_before = _tree_cpu_s(server.pid)
+        db_cpu_before = _named_cpu_s("postgres")
         started = time.perf_counter()
         with open(doc, "rb") as fh:
             r = httpx.post(
@@ -223,6 +240,7 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
         server_cpu = _tree_cpu_s(server.pid) - cpu_before
+        db_cpu = _named_cpu_s("postgres") - db_cpu_before
         if not j["success"]:
             raise SystemExit(f"capture failed: {j['errors'][:3]}")
         return {
@@ -235,6 +253,8 @@ def _serve_and_capture(store: str, url: str, doc: Path, n: int, workdir: Path) -
             "server_peak_rss_mb": round(_peak_rss_mb(server.pid), 1),
             # zhuisu's own CPU per event (server, writer, capture workers), not the database server's
             "server_cpu_us_per_event": round(1e6 * server_cpu / n, 1),
+            # PostgreSQL's server processes (its backend, WAL writer, checkpointer); SQLite runs inside zhuisu
+            "database_cpu_us_per_event": round(1e6 * db_cpu / n, 1) if store == "postgresql" else None,
             "compiled": _compiled(env),
         }
     finally:
@@ -274,7 +294,12 @@ def main() -> None:
                     f"  (document {res['document_mb']} MB, accepted after {res['accepted_after_s']} s,"
                     f" server peak RSS {res['server_peak_rss_mb']} MB,"
                     f" zhuisu CPU {res['server_cpu_us_per_event']} µs/event,"
-                    f" {'compiled' if res['compiled'] else 'interpreted'})"
+                    + (
+                        f" PostgreSQL CPU {res['database_cpu_us_per_event']} µs/event,"
+                        if res["database_cpu_us_per_event"] is not None
+                        else ""
+                    )
+                    + f" {'compiled' if res['compiled'] else 'interpreted'})"
                 )
 
 

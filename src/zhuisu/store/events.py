@@ -6,7 +6,7 @@ Rows go in through the DB-API driver directly (multi-row ``INSERT … RETURNING`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,6 @@ EVENT_COLUMNS = (
     "source_platform",
     "body",
 )
-HASH_PREFIX = "ni:///sha-256;"
 # Keep each statement under SQLite's and PostgreSQL's bound-parameter limits.
 _ROWS_PER_INSERT = 1000
 
@@ -74,28 +73,6 @@ def existing(conn: Connection, rows: Sequence[IndexedEvent]) -> tuple[set[Key], 
                 hashes.add((h, bool(declared)))
                 ids[(i, bool(declared))] = h
     return hashes, ids
-
-
-def stored_hashes(
-    conn: Connection, capture_id: str, first_seq: int, last_seq: int, chunk: int = 10_000
-) -> Iterator[list[tuple[int, bytes]]]:
-    """(seq, 32-byte event hash) of the events one capture stored, in seq order, a chunk at a time."""
-    after = first_seq - 1
-    while True:
-        rows = conn.execute(
-            select(epcis_event.c.seq, epcis_event.c.event_hash)
-            .where(
-                epcis_event.c.seq > after,
-                epcis_event.c.seq <= last_seq,
-                epcis_event.c.capture_id == capture_id,
-            )
-            .order_by(epcis_event.c.seq)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        yield [(seq, bytes.fromhex(h[len(HASH_PREFIX) : len(HASH_PREFIX) + 64])) for seq, h in rows]
-        after = rows[-1][0]
 
 
 def _event_params(r: IndexedEvent, capture_id: str | None, source: str | None) -> tuple[Any, ...]:
