@@ -31,6 +31,7 @@ MODULES = (
     "zhuisu.epcis.index",
     "zhuisu.epcis.validate",
     "zhuisu.ledger.merkle",
+    "zhuisu.store.pgcopy",
     "zhuisu.trace.rules",
 )
 PACKAGE_DIR = Path(__file__).resolve().parent

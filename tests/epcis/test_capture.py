@@ -146,3 +146,40 @@ def test_an_in_memory_sqlite_database_captures_in_one_thread() -> None:
     memory = open_store("sqlite:///:memory:")
     result = capture.capture_events(memory, [event(i) for i in range(capture.BATCH_SIZE + 5)])
     assert result.stored == capture.BATCH_SIZE + 5 and count(memory) == capture.BATCH_SIZE + 5
+
+
+def test_a_nul_character_is_refused_naming_its_field_and_nothing_is_stored(engine: Engine) -> None:
+    """PostgreSQL cannot store U+0000 in text: both stores refuse it, as a problem of the event, not a crash."""
+    in_value = event(1, **{"example:n": "a\x00b"})
+    in_name = event(2, **{"example:n\x00": "x"})
+    in_list = event(3, epcList=["urn:epc:id:sgtin:0614141.107346.3", "urn:epc:id:sgtin:0614141.107346.\x00"])
+    result = capture.capture_events(engine, [event(0), in_value, in_name, in_list], behaviour="proceed")
+    assert [(p.index, p.path) for p in result.problems][:2] == [(1, "/example:n"), (2, "/example:n\\u0000")]
+    assert result.problems[0].message == "contains the NUL character (U+0000), which cannot be stored"
+    assert result.problems[2].index == 3  # a malformed EPC: refused by validation already
+    assert result.stored == 1 and count(engine) == 1
+
+
+def test_texts_the_copy_format_escapes_are_stored_and_read_back_unchanged(engine: Engine) -> None:
+    """Backslashes, tabs, newlines and carriage returns in texts survive the store and its indexes (on
+    PostgreSQL rows are sent in COPY's text format, where these characters are escaped)."""
+    from zhuisu.epcis.query import parse_query_params
+    from zhuisu.store.queries import events_after
+
+    tricky = "back\\slash\ttab\nnewline\rreturn \\N \\t ünïcödé 追溯"
+    e = event(7, **{"example:n": tricky, "example:m": "\\N", "example:nested": {"example:deep": tricky}})
+    e["ilmd"] = {"example:lot": tricky}
+    assert capture.capture_events(engine, [e]).stored == 1
+    with engine.connect() as conn:
+        (body,) = conn.execute(select(epcis_event.c.body)).one()
+        stored = orjson.loads(body)
+        assert stored["example:n"] == tricky and stored["example:nested"]["example:deep"] == tricky
+        assert stored["ilmd"]["example:lot"] == tricky
+        for name, value in (
+            ("EQ_example:n", tricky),
+            ("EQ_example:m", "\\N"),  # not NULL: COPY's NULL is this text unescaped
+            ("EQ_INNER_example:deep", tricky),
+            ("EQ_ILMD_example:lot", tricky),
+        ):
+            query = parse_query_params([(name, value)], prefixes=CONTEXT)
+            assert len(events_after(conn, 0, query, 10)) == 1, name

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import forkserver, get_context
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -109,9 +109,36 @@ def prepare_event(
         event["eventID"] = hash_uri
     event["recordTime"] = record_time_text
     try:
-        return index_event(event, event_hash=hash_uri, record_time=record_time, hash_bytes=digest)
+        indexed = index_event(event, event_hash=hash_uri, record_time=record_time, hash_bytes=digest)
     except (ValueError, KeyError, TypeError) as exc:  # validation should have caught it; say where anyway
         return [Problem(index, "/", f"cannot index the event: {exc}")]
+    if "\\u0000" in indexed.body:  # the body is JSON: a NUL character in any name or text shows as \u0000
+        path = _nul_path(event, "")
+        if path is not None:
+            return [Problem(index, path or "/", "contains the NUL character (U+0000), which cannot be stored")]
+    return indexed
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """JSON Pointer of the first name or text inside ``value`` holding a NUL character, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        name = str(key).replace("~", "~0").replace("/", "~1").replace("\x00", "\\u0000")
+        step = f"{path}/{name}"
+        if isinstance(key, str) and "\x00" in key:
+            return step
+        found = _nul_path(item, step)
+        if found is not None:
+            return found
+    return None
 
 
 CHUNK = 500
@@ -381,10 +408,13 @@ def _store(
             trans = for_writing(conn).begin()
             append_now = engine.dialect.name == "sqlite"
 
-            def write(batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
-                if (result.problem_count or written.problem_count) and behaviour == "rollback":
-                    return  # doomed: reading goes on to report every problem, nothing is stored
-                outcome = event_store.write_batch(conn, batch, capture_id=capture_id, source=source)
+            def doomed() -> bool:  # reading goes on to report every problem, nothing is stored
+                return bool(result.problem_count or written.problem_count) and behaviour == "rollback"
+
+            def write(job: _Batch) -> None:
+                if doomed():
+                    return
+                outcome = event_store.write_prepared(conn, job.prepared)
                 written.stored += len(outcome.stored)
                 if outcome.stored:
                     access_store.record_event_parties(conn, outcome.stored, party)
@@ -394,7 +424,7 @@ def _store(
                     written.event_ids.extend(r.event_id for _, r in outcome.stored)
                     written.event_ids.extend(r.event_id for r in outcome.duplicates)
                 if outcome.conflicts:
-                    pos = {id(r): i for r, i in zip(batch, indexes, strict=True)}
+                    pos = {id(r): i for r, i in zip(job.rows, job.indexes, strict=True)}
                     written.add_problems(
                         Problem(
                             pos[id(row)],
@@ -408,7 +438,15 @@ def _store(
                 elif outcome.stored:
                     spool.add(outcome.stored)
                 if progress:
-                    progress(read_so_far)
+                    progress(job.read_so_far)
+
+            def submit(batch: list[IndexedEvent], indexes: list[int]) -> None:
+                # Prepared here, written by the writer's thread: formatting this batch overlaps writing the last.
+                if not doomed():
+                    prepared = event_store.prepare_batch(
+                        engine.dialect.name, batch, capture_id=capture_id, source=source
+                    )
+                    writer.submit(_Batch(batch, prepared, indexes, result.event_count))
 
             in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
             writer = _BatchWriter(write, threaded=not in_memory)
@@ -426,10 +464,10 @@ def _store(
                     batch.append(item)
                     indexes.append(i)
                     if len(batch) >= BATCH_SIZE:
-                        writer.submit(batch, indexes, result.event_count)
+                        submit(batch, indexes)
                         batch, indexes = [], []
                 if batch:
-                    writer.submit(batch, indexes, result.event_count)
+                    submit(batch, indexes)
                 writer.finish()
             except EPCISError as err:  # the document itself broke off (malformed JSON/XML mid-stream)
                 writer.abandon()
@@ -459,19 +497,27 @@ def _store(
     return result
 
 
+class _Batch(NamedTuple):
+    rows: list[IndexedEvent]
+    prepared: event_store.PreparedBatch  # made from ``rows`` by the capturing thread
+    indexes: list[int]  # of ``rows`` in the document
+    read_so_far: int  # events read when the batch was submitted
+
+
 class _BatchWriter:
-    """Runs ``write(batch, indexes, read_so_far)`` for each submitted batch, in order, in a thread of its own.
+    """Runs ``write(batch)`` for each submitted batch, in order, in a thread of its own.
 
     The database drivers release the GIL while a statement runs (SQLite's B-tree work, PostgreSQL's round trips),
-    so the capturing thread meanwhile reads the next batch: waits for the worker processes and unpacks their
-    events. At most two batches wait. The first exception the thread meets is raised again in the capturing thread
-    (by ``submit`` or ``finish``); batches after it are not written. ``threaded=False`` writes each batch at once,
-    in the capturing thread (an in-memory SQLite database's connection belongs to the thread that opened it).
+    so the capturing thread meanwhile reads and prepares the next batch: waits for the worker processes, unpacks
+    their events, formats the rows to send. At most two batches wait. The first exception the thread meets is raised
+    again in the capturing thread (by ``submit`` or ``finish``); batches after it are not written. ``threaded=False``
+    writes each batch at once, in the capturing thread (an in-memory SQLite database's connection belongs to the
+    thread that opened it).
     """
 
-    def __init__(self, write: Callable[[list[IndexedEvent], list[int], int], None], *, threaded: bool) -> None:
+    def __init__(self, write: Callable[[_Batch], None], *, threaded: bool) -> None:
         self._write = write
-        self._queue: queue.Queue[tuple[list[IndexedEvent], list[int], int] | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True) if threaded else None
@@ -482,7 +528,7 @@ class _BatchWriter:
         while (item := self._queue.get()) is not None:
             if self._error is None and not self._stop:
                 try:
-                    self._write(*item)
+                    self._write(item)
                 except BaseException as exc:  # handed to the capturing thread
                     self._error = exc
 
@@ -490,14 +536,14 @@ class _BatchWriter:
         if self._error is not None:
             raise self._error
 
-    def submit(self, batch: list[IndexedEvent], indexes: list[int], read_so_far: int) -> None:
+    def submit(self, batch: _Batch) -> None:
         if self._thread is None:
-            self._write(batch, indexes, read_so_far)
+            self._write(batch)
             return
         while True:
             self._raise()
             try:
-                self._queue.put((batch, indexes, read_so_far), timeout=0.1)
+                self._queue.put(batch, timeout=0.1)
                 return
             except queue.Full:
                 continue

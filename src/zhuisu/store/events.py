@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from zhuisu.epcis.index import IndexedEvent
+from zhuisu.store import pgcopy
 from zhuisu.store.schema import epcis_event
 
 EVENT_COLUMNS = (
@@ -96,17 +97,38 @@ def _event_params(r: IndexedEvent, capture_id: str | None, source: str | None) -
     )
 
 
-def write_batch(
-    conn: Connection,
-    rows: Sequence[IndexedEvent],
-    *,
-    capture_id: str | None = None,
-    source: str | None = None,
-) -> BatchOutcome:
-    """Store the new events of ``rows`` with their index rows; report duplicates and conflicts.
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch made ready to write without the database (``prepare_batch``): events repeated within the batch
+    sorted out, and on PostgreSQL every row already in COPY's text form, so the writing thread only sends bytes."""
 
-    New events are inserted with ``ON CONFLICT DO NOTHING``; only the events the database skipped are
-    looked up again, to tell a duplicate (same hash stored) from a conflict (eventID used by other content).
+    fresh: list[IndexedEvent]  # the events to insert, first occurrence of each within the batch
+    outcome: BatchOutcome  # the batch's own duplicates and conflicts so far
+    capture_id: str | None
+    source: str | None
+    copy: _CopyData | None = None  # PostgreSQL
+
+
+@dataclass(slots=True)
+class _CopyData:
+    events: bytes  # staging rows of ``fresh``, in order
+    side: list[tuple[bytes, bytes, bytes]]  # per fresh event: its identifier, link and field rows, seq to come
+
+
+_SIDE_TABLES = (
+    ("event_identifier", ("seq", "role", "id", "quantity", "uom")),
+    ("event_link", ("seq", "kind", "type", "value")),
+    ("event_field", ("seq", "scope", "name", "text_value", "num_value", "time_value")),
+)
+
+
+def prepare_batch(
+    dialect: str, rows: Sequence[IndexedEvent], *, capture_id: str | None = None, source: str | None = None
+) -> PreparedBatch:
+    """The part of writing a batch that needs no database: run it while the previous batch is being written.
+
+    Raises ValueError when a text holds a NUL character (PostgreSQL cannot store it; capture refuses such
+    events before they get here).
     """
     outcome = BatchOutcome()
     fresh: list[IndexedEvent] = []
@@ -124,46 +146,79 @@ def write_batch(
         seen[(row.event_id, declared)] = row.event_hash
         seen_hashes.add((row.event_hash, declared))
         fresh.append(row)
+    batch = PreparedBatch(fresh, outcome, capture_id, source)
+    if dialect == "postgresql" and fresh:
+        batch.copy = _CopyData(
+            "".join([pgcopy.row(_event_params(r, capture_id, source)) for r in fresh]).encode(),
+            [
+                (pgcopy.keyed_rows(r.identifiers), pgcopy.keyed_rows(r.links), pgcopy.keyed_rows(r.fields))
+                for r in fresh
+            ],
+        )
+    return batch
+
+
+def write_batch(
+    conn: Connection,
+    rows: Sequence[IndexedEvent],
+    *,
+    capture_id: str | None = None,
+    source: str | None = None,
+) -> BatchOutcome:
+    """Store the new events of ``rows`` with their index rows; report duplicates and conflicts."""
+    return write_prepared(conn, prepare_batch(conn.dialect.name, rows, capture_id=capture_id, source=source))
+
+
+def write_prepared(conn: Connection, batch: PreparedBatch) -> BatchOutcome:
+    """Store a prepared batch's new events with their index rows; report duplicates and conflicts.
+
+    New events are inserted with ``ON CONFLICT DO NOTHING``; only the events the database skipped are
+    looked up again, to tell a duplicate (same hash stored) from a conflict (eventID used by other content).
+    """
+    outcome = batch.outcome
+    fresh = batch.fresh
     if not fresh:
         return outcome
-
-    by_key = {(r.event_hash, r.error_declared): r for r in fresh}
+    position = {(r.event_hash, r.error_declared): k for k, r in enumerate(fresh)}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if conn.dialect.name == "postgresql":
-            returned = _insert_events_pg(cursor, fresh, capture_id, source)
+        if batch.copy is not None:
+            returned = _insert_events_pg(cursor, batch.copy.events)
         else:
-            returned = _insert_events_multirow(cursor, _placeholder(conn), fresh, capture_id, source)
-        for seq, event_hash, stored_declared in returned:
-            outcome.stored.append((seq, by_key.pop((event_hash, bool(stored_declared)))))
-        if by_key:  # skipped by the database: already stored, or its eventID is taken
-            stored_keys, stored_ids = existing(conn, list(by_key.values()))
-            for (event_hash, declared), row in by_key.items():
-                if (event_hash, declared) in stored_keys:
+            returned = _insert_events_multirow(cursor, _placeholder(conn), fresh, batch.capture_id, batch.source)
+        stored = sorted((seq, position.pop((event_hash, bool(declared)))) for seq, event_hash, declared in returned)
+        outcome.stored = [(seq, fresh[k]) for seq, k in stored]
+        if position:  # skipped by the database: already stored, or its eventID is taken
+            skipped = [fresh[k] for k in position.values()]
+            stored_keys, stored_ids = existing(conn, skipped)
+            for row in skipped:
+                if (row.event_hash, row.error_declared) in stored_keys:
                     outcome.duplicates.append(row)
                 else:
-                    outcome.conflicts.append((row, stored_ids.get((row.event_id, declared), "")))
-        outcome.stored.sort(key=lambda item: item[0])
-        ident = [(seq, *i) for seq, r in outcome.stored for i in r.identifiers]
-        links = [(seq, *link) for seq, r in outcome.stored for link in r.links]
-        fields = [(seq, *f) for seq, r in outcome.stored for f in r.fields]
-        if conn.dialect.name == "postgresql":
-            _copy(cursor, "event_identifier", ("seq", "role", "id", "quantity", "uom"), ident)
-            _copy(cursor, "event_link", ("seq", "kind", "type", "value"), links)
-            _copy(cursor, "event_field", ("seq", "scope", "name", "text_value", "num_value", "time_value"), fields)
+                    outcome.conflicts.append((row, stored_ids.get((row.event_id, row.error_declared), "")))
+        if batch.copy is not None:
+            side = batch.copy.side
+            for t, (table, columns) in enumerate(_SIDE_TABLES):
+                text = b"".join([pgcopy.with_seq(side[k][t], seq) for seq, k in stored])
+                if text:
+                    with cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
+                        copy.write(text)
         else:
             ph = _placeholder(conn)
-            for table, columns, data in (
-                ("event_identifier", ("seq", "role", "id", "quantity", "uom"), ident),
-                ("event_link", ("seq", "kind", "type", "value"), links),
-                ("event_field", ("seq", "scope", "name", "text_value", "num_value", "time_value"), fields),
-            ):
+            for table, columns in _SIDE_TABLES:
+                data = [(seq, *r) for seq, k in stored for r in _side_rows(fresh[k], table)]
                 if data:
                     marks = ",".join([ph] * len(columns))
                     cursor.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", data)
     finally:
         cursor.close()
     return outcome
+
+
+def _side_rows(r: IndexedEvent, table: str) -> Sequence[tuple[Any, ...]]:
+    if table == "event_identifier":
+        return r.identifiers
+    return r.links if table == "event_link" else r.fields
 
 
 def _insert_events_multirow(
@@ -185,27 +240,18 @@ def _insert_events_multirow(
     return returned
 
 
-def _insert_events_pg(
-    cursor: Any, rows: Sequence[IndexedEvent], capture_id: str | None, source: str | None
-) -> list[tuple[int, str, int]]:  # (seq, hash, error_declared: a bool here)
+def _insert_events_pg(cursor: Any, data: bytes) -> list[tuple[int, str, int]]:  # (seq, hash, error_declared)
     # COPY into a session-private staging table, then one set-based insert that skips duplicates.
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS epcis_event_staging "
         "(LIKE epcis_event INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES) ON COMMIT DELETE ROWS"
     )
     cursor.execute("TRUNCATE epcis_event_staging")
-    _copy(cursor, "epcis_event_staging", EVENT_COLUMNS, [_event_params(r, capture_id, source) for r in rows])
     cols = ",".join(EVENT_COLUMNS)
+    with cursor.copy(f"COPY epcis_event_staging ({cols}) FROM STDIN") as copy:
+        copy.write(data)
     cursor.execute(
         f"INSERT INTO epcis_event ({cols}) SELECT {cols} FROM epcis_event_staging "
         "ON CONFLICT DO NOTHING RETURNING seq, event_hash, error_declared"
     )
     return list(cursor.fetchall())
-
-
-def _copy(cursor: Any, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
-    if not data:
-        return
-    with cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
-        for record in data:
-            copy.write_row(record)

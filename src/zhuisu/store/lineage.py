@@ -145,20 +145,30 @@ def record(conn: Connection, stored: Sequence[tuple[int, IndexedEvent]]) -> None
 def _node_ids_raw(conn: Connection, idents: Collection[str]) -> dict[str, int]:
     """Ids of ``idents``, creating the missing nodes (concurrent captures: ON CONFLICT DO NOTHING).
 
-    Two statements whatever the number: the identifiers go as one JSON text (``db.json_unnest``), inserted in
-    sorted order (concurrent captures take their index locks in the same order), then all read back.
+    At most two statements whatever the number: the identifiers go as one JSON text (``db.json_unnest``),
+    inserted in sorted order (concurrent captures take their index locks in the same order) answering the new
+    nodes' ids; then the ids of those that were there already are read.
     """
     wanted = sorted(set(idents) - {""})
     if not wanted:
         return {}
-    unnest = json_unnest(conn.dialect.name, "?" if conn.dialect.paramstyle == "qmark" else "%s")
-    values = (orjson.dumps(wanted).decode(),)
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    unnest = json_unnest(conn.dialect.name, ph)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         # "WHERE true": SQLite's grammar needs it between a SELECT and ON CONFLICT (PostgreSQL accepts it too)
-        cursor.execute(f"INSERT INTO lineage_node (ident) {unnest} WHERE true ON CONFLICT DO NOTHING", values)
-        cursor.execute(f"SELECT ident, id FROM lineage_node WHERE ident IN ({unnest})", values)
-        return dict(cursor.fetchall())
+        cursor.execute(
+            f"INSERT INTO lineage_node (ident) {unnest} WHERE true ON CONFLICT DO NOTHING RETURNING ident, id",
+            (orjson.dumps(wanted).decode(),),
+        )
+        ids = dict(cursor.fetchall())
+        known = [i for i in wanted if i not in ids]
+        if known:
+            cursor.execute(
+                f"SELECT ident, id FROM lineage_node WHERE ident IN ({unnest})", (orjson.dumps(known).decode(),)
+            )
+            ids.update(cursor.fetchall())
+        return ids
     finally:
         cursor.close()
 
