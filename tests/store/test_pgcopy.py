@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from conftest import PG_ADMIN, pg_reason
 from zhuisu.store import pgcopy
 
 VALUES: list[tuple[object, ...]] = [
@@ -30,14 +29,11 @@ def test_the_seq_goes_in_front_of_every_keyed_row() -> None:
     assert pgcopy.with_seq(b"", 12) == b""
 
 
-@pytest.mark.postgres
-def test_postgresql_reads_the_rows_back_unchanged() -> None:
-    reason = pg_reason()
-    if reason:
-        pytest.skip(reason)
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_postgresql_reads_the_rows_back_unchanged(db_url: str) -> None:
     import psycopg
 
-    with psycopg.connect(PG_ADMIN) as conn:
+    with psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("CREATE TEMP TABLE copied (k int, t text, f float8, b boolean, i bigint)")
         with conn.cursor().copy("COPY copied (k, t, f, b, i) FROM STDIN") as copy:
             copy.write(b"".join(pgcopy.with_seq(pgcopy.keyed_rows([row]), k) for k, row in enumerate(VALUES)))
