@@ -32,14 +32,14 @@ from sqlalchemy import (
 
 from zhuisu.epcis.index import IndexedEvent
 from zhuisu.store.db import json_unnest
-from zhuisu.store.schema import BigId, epcis_event, event_identifier, metadata
+from zhuisu.store.schema import BigId, bytewise, epcis_event, event_identifier, metadata
 from zhuisu.trace.rules import HUB_PREFIX, Edge, edges_of
 
 lineage_node = Table(
     "lineage_node",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("ident", Text, nullable=False),
+    Column("ident", bytewise(Text()), nullable=False),
     Index("ux_lineage_node_ident", "ident", unique=True),
 )
 
@@ -48,7 +48,7 @@ lineage_edge = Table(
     metadata,
     Column("src", BigInteger, nullable=False),
     Column("dst", BigInteger, nullable=False),  # 0: every child (unpack-all)
-    Column("kind", String(1), nullable=False),
+    Column("kind", bytewise(String(1)), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("t", BigInteger, nullable=False),
     Column("qty", Float, nullable=True),

@@ -22,8 +22,16 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
+
+
+def bytewise(t: String) -> TypeEngine[str]:
+    """A text type PostgreSQL compares byte by byte (``COLLATE "C"``, migration 0011), as SQLite does: for the
+    indexed identifiers, hashes and field values of events (cheaper index upkeep, locale-proof prefix ranges)."""
+    return t.with_variant(type(t)(t.length, collation="C"), "postgresql")
+
 
 # SQLite only aliases ROWID (and so autoincrements) for INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -32,18 +40,18 @@ epcis_event = Table(
     "epcis_event",
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
-    Column("event_id", Text, nullable=False),
-    Column("event_hash", Text, nullable=False),
+    Column("event_id", bytewise(Text()), nullable=False),
+    Column("event_hash", bytewise(Text()), nullable=False),
     Column("event_type", String(32), nullable=False),
     Column("event_time", BigInteger, nullable=False),
     Column("event_tz", String(6), nullable=True),
     Column("record_time", BigInteger, nullable=False),
     Column("action", String(8), nullable=True),
-    Column("biz_step", Text, nullable=True),
+    Column("biz_step", bytewise(Text()), nullable=True),
     Column("disposition", Text, nullable=True),
-    Column("read_point", Text, nullable=True),
-    Column("biz_location", Text, nullable=True),
-    Column("transformation_id", Text, nullable=True),
+    Column("read_point", bytewise(Text()), nullable=True),
+    Column("biz_location", bytewise(Text()), nullable=True),
+    Column("transformation_id", bytewise(Text()), nullable=True),
     Column("error_declared", Boolean, nullable=False, default=False),
     Column("capture_id", String(64), nullable=True),
     Column("source_platform", Text, nullable=True),
@@ -71,8 +79,8 @@ event_identifier = Table(
     "event_identifier",
     metadata,
     Column("seq", BigInteger, nullable=False),
-    Column("role", String(8), nullable=False),
-    Column("id", Text, nullable=False),
+    Column("role", bytewise(String(8)), nullable=False),
+    Column("id", bytewise(Text()), nullable=False),
     Column("quantity", Float, nullable=True),
     Column("uom", String(16), nullable=True),
     Index("ix_event_identifier_id", "id", "role", "seq"),
@@ -83,9 +91,9 @@ event_link = Table(
     "event_link",
     metadata,
     Column("seq", BigInteger, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("type", Text, nullable=False),
-    Column("value", Text, nullable=False),
+    Column("kind", bytewise(String(16)), nullable=False),
+    Column("type", bytewise(Text()), nullable=False),
+    Column("value", bytewise(Text()), nullable=False),
     Index("ix_event_link_value", "kind", "type", "value"),
 )
 
@@ -95,9 +103,9 @@ event_field = Table(
     "event_field",
     metadata,
     Column("seq", BigInteger, nullable=False),
-    Column("scope", String(12), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("text_value", Text, nullable=True),
+    Column("scope", bytewise(String(12)), nullable=False),
+    Column("name", bytewise(Text()), nullable=False),
+    Column("text_value", bytewise(Text()), nullable=True),
     Column("num_value", Float, nullable=True),
     Column("time_value", BigInteger, nullable=True),
     Index("ix_event_field_name", "scope", "name", "text_value"),
