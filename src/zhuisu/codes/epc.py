@@ -371,10 +371,12 @@ def _fast_dl(uri: str) -> str | None:
 
 # EPC URNs of the simple forms (``_fast_urn``) → their canonical id. Capture meets each identifier three
 # times (validation, event hash, index) and most are new serials: this table lets the later two reuse the
-# first computation. Bounded: emptied once full. Every key is a well-formed EPC URN in printable ASCII
+# first computation. Bounded: emptied once full; small, so it stays in the processor's cache (with 65,536
+# entries its look-ups missed the cache and cost a tenth of preparing an event; 4,096 still holds all the
+# identifiers of the events in flight). Every key is a well-formed EPC URN in printable ASCII
 # (so an absolute URI), of a form the event hash canonicalises to the same Digital Link (hash.py).
 _SIMPLE_URNS: dict[str, str] = {}
-_SIMPLE_URNS_LIMIT = 65536
+_SIMPLE_URNS_LIMIT = 4096
 # The table itself, for hot loops elsewhere that look there before calling simple_urn_id (read only!).
 SIMPLE_URN_IDS: Mapping[str, str] = _SIMPLE_URNS
 
