@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import hypothesis
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ from zhuisu.api.app import create_app
 from zhuisu.codes.epc import canonical_id, to_digital_link, to_epc_urn
 from zhuisu.config import Settings
 from zhuisu.epcis import jsonld
-from zhuisu.epcis.capture import capture_events
+from zhuisu.epcis.capture import capture_events, capture_file
 
 DATA = Path(__file__).parents[1] / "data" / "epcis"
 NS = "https://ns.example.com/zhuisu-test/"
@@ -645,7 +646,7 @@ def test_query_errors_are_problem_documents(client: TestClient) -> None:
     assert undeclared.status_code == 400
     assert "GS1-Extensions" in undeclared.json()["detail"]
 
-    unsupported = client.get("/epcis/events", params={"HASATTR_bizLocation": "urn:epcglobal:cbv:mda:site"})
+    unsupported = client.get("/epcis/events", params={"EQ_readPoint_ex:site": "x"})
     assert unsupported.status_code == 501
     assert unsupported.json()["type"] == "epcisException:ImplementationException"
 
@@ -857,3 +858,43 @@ def test_any_query_string_gets_an_answer_not_a_crash(client: TestClient, items: 
     if response.status_code != 200:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["detail"]
+
+
+def test_master_data_parameters_over_http(client: TestClient, engine: Engine, tmp_path: Path) -> None:
+    """Attribute names with '#' travel percent-encoded in the parameter's name; the answer is the events whose
+    location the master data (captured in the document's header) describes so."""
+    doc = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-23T00:00:00Z",
+        "epcisHeader": {
+            "epcisMasterData": {
+                "vocabularyList": [
+                    {
+                        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+                        "vocabularyElementList": [
+                            {
+                                "id": LOC_1,
+                                "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "冷库一号"}],
+                                "children": [LOC_2],
+                            }
+                        ],
+                    }
+                ]
+            }
+        },
+        "epcisBody": {"eventList": []},
+    }
+    path = tmp_path / "masterdata.jsonld"
+    path.write_bytes(orjson.dumps(doc))
+    assert capture_file(engine, path, "json").success
+    capture(engine, hand_made())
+    named = client.get("/epcis/events", params={"EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda#name": "冷库一号"})
+    assert labels(event_list(named)) == {1}
+    below = client.get("/epcis/events", params={"WD_bizLocation": LOC_1})
+    assert labels(event_list(below)) == {1, 2}
+    has = client.get("/epcis/events", params={"HASATTR_bizLocation": "cbvmda:name"})
+    assert labels(event_list(has)) == {1}
+    wrong = client.get("/epcis/events", params={"HASATTR_epc": "cbvmda:name"})
+    assert wrong.status_code == 400 and "HASATTR_epc" in wrong.json()["detail"]

@@ -115,10 +115,9 @@ def test_locations_use_the_canonical_identifier() -> None:
     assert (
         column(urn, "read_point") == column(dl, "read_point") == [(canonical_id("urn:epc:id:sgln:0012345.11111.400"),)]
     )
-    # Without master data a location has no descendants: WD_ selects what EQ_ selects.
-    assert column(q("WD_bizLocation=urn:epc:id:sgln:0012345.11111.0"), "biz_location") == [
-        (canonical_id("urn:epc:id:sgln:0012345.11111.0"),)
-    ]
+    # WD_: the location or any below it in the master data (tests/store/test_masterdata_queries.py)
+    (within,) = q("WD_bizLocation=urn:epc:id:sgln:0012345.11111.0").masterdata
+    assert (within.field, within.ids) == ("bizLocation", (canonical_id("urn:epc:id:sgln:0012345.11111.0"),))
 
 
 def test_event_id_and_transformation_id_are_taken_as_given() -> None:
@@ -326,12 +325,11 @@ def test_empty_alternative_is_refused() -> None:
     "param",
     [
         "EQ_readPoint_ex:site=x",
-        "HASATTR_bizLocation=urn:epcglobal:cbv:mda:site",
-        "EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda:site=x",
+        "EQ_INNER_bizLocation_ex:site=x",
     ],
 )
 def test_standard_parameters_not_evaluated_here_are_said_so(param: str) -> None:
-    # (location master data and attributes; sensor and error-declaration fields: tests/store/test_sensor_queries.py)
+    # (extension fields of locations; master data: tests/store/test_masterdata_queries.py)
     with pytest.raises(QueryUnsupportedError) as exc:
         q(param)
     assert exc.value.problems[0].path == "/" + param.split("=")[0]

@@ -4,6 +4,8 @@ Each event is validated, given its CBV 2.0 event hash (and the hash as eventID w
 stamped with the record time, indexed and stored in batches inside ONE transaction per capture, then
 appended to the ledger. ``rollback`` stores nothing if any event is bad; ``proceed`` stores the good
 ones and reports the bad ones. Capturing the same event again stores nothing new (idempotent).
+Master data in the document's header (``epcisMasterData``) is stored in the same transaction
+(``zhuisu.epcis.vocabulary``, ``zhuisu.store.vocabulary``).
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from zhuisu.epcis import jsonld
 from zhuisu.epcis.index import IndexedEvent, index_event, indexed_event_values
 from zhuisu.epcis.problems import EPCISError, Problem
 from zhuisu.epcis.validate import validate_event
+from zhuisu.epcis.vocabulary import MasterData, header_master_data
 from zhuisu.store import access as access_store
 from zhuisu.store import events as event_store
 from zhuisu.store import ledger
 from zhuisu.store import lineage as lineage_store
+from zhuisu.store import vocabulary as vocabulary_store
 from zhuisu.store.db import for_writing
 
 ErrorBehaviour = Literal["rollback", "proceed"]
@@ -386,6 +390,7 @@ def _store(
     progress: Callable[[int], None] | None = None,
     party: str | None = None,
     on_commit: OnCommit | None = None,
+    masterdata: MasterData | None = None,
 ) -> CaptureResult:
     """Write prepared events in batches inside one transaction, then append them to the ledger.
 
@@ -406,6 +411,8 @@ def _store(
     try:
         with engine.connect() as conn:
             trans = for_writing(conn).begin()
+            if masterdata:
+                vocabulary_store.record(conn, masterdata, party)
             append_now = engine.dialect.name == "sqlite"
 
             def doomed() -> bool:  # reading goes on to report every problem, nothing is stored
@@ -619,10 +626,28 @@ def capture_file(
             result.add_problems(document_problems)
             result.add_problems(p for ps in refused.values() for p in ps)
             return result
-    workers = capture_workers()
-    if workers and os.path.getsize(path) > PARALLEL_BYTES:
+    with open(path, "rb") as stream:
+        try:
+            header, events = open_document(stream, kind)
+        except EPCISError as err:
+            result = CaptureResult()
+            result.add_problems(err.problems)
+            return result
+        if kind == "json" and "epcisHeader" not in header and _holds(path, b'"epcisMasterData"'):
+            stream.seek(0)  # a header after the body (JSON members are unordered): read the document through
+            header = jsonld.read_header(stream, whole=True)
+            stream.seek(0)  # where the event iterator starts reading
+        masterdata = header_master_data(header, jsonld.context_prefixes(header.get("@context")))
+        if masterdata.problems:  # like a malformed header: the whole document is refused
+            result = CaptureResult()
+            result.add_problems(masterdata.problems)
+            return result
         record_time = now_micros()
-        prepared = _prepared_in_workers(path, kind, workers, record_time, iso_millis(record_time))
+        workers = capture_workers()
+        if workers and os.path.getsize(path) > PARALLEL_BYTES:  # they read the document themselves
+            prepared = _prepared_in_workers(path, kind, workers, record_time, iso_millis(record_time))
+        else:
+            prepared = _prepared(events, record_time, iso_millis(record_time))
         return _store(
             engine,
             prepared,
@@ -632,25 +657,19 @@ def capture_file(
             refused=refused,
             progress=progress,
             party=party,
+            masterdata=masterdata,
         )
+
+
+def _holds(path: str | Path, mark: bytes) -> bool:
+    """Whether the file holds ``mark`` anywhere (read a block at a time)."""
     with open(path, "rb") as stream:
-        try:
-            _header, events = open_document(stream, kind)
-        except EPCISError as err:
-            result = CaptureResult()
-            result.add_problems(err.problems)
-            return result
-        record_time = now_micros()
-        return _store(
-            engine,
-            _prepared(events, record_time, iso_millis(record_time)),
-            behaviour=behaviour,
-            capture_id=capture_id,
-            source=source,
-            refused=refused,
-            progress=progress,
-            party=party,
-        )
+        tail = b""
+        while chunk := stream.read(8 * 1024 * 1024):
+            if mark in tail + chunk[: len(mark)] or mark in chunk:
+                return True
+            tail = chunk[-(len(mark) - 1) :]
+    return False
 
 
 # Every event has exactly one eventTime, so a document cannot hold more events than it has these.

@@ -56,11 +56,11 @@ def _json_error(exc: Exception, where: str) -> EPCISError:
     return EPCISError([Problem(None, where, f"the document is not well-formed JSON: {exc}")])
 
 
-def read_header(stream: IO[bytes]) -> dict[str, Any]:
+def read_header(stream: IO[bytes], *, whole: bool = False) -> dict[str, Any]:
     """Top-level members of a JSON EPCIS document other than ``epcisBody``, read without the events.
 
-    Usually the header precedes the body and reading stops there; if some member follows the body, the
-    rest of the document is scanned (without building the events) to find it.
+    Usually the header precedes the body and reading stops there once ``@context`` and ``type`` are known;
+    ``whole`` reads on to the end (without building the events) for members that follow the body.
     """
     header: dict[str, Any] = {}
     builder: Any = None
@@ -78,12 +78,12 @@ def read_header(stream: IO[bytes]) -> dict[str, Any]:
             if prefix == "" or "." in prefix:
                 if prefix == "" and event not in ("start_map", "end_map"):
                     raise EPCISError([Problem(None, "/", "an EPCIS document must be a JSON object")])
-                if prefix.startswith("epcisBody.") and "@context" in header and "type" in header:
+                if prefix.startswith("epcisBody.") and "@context" in header and "type" in header and not whole:
                     break
                 continue
             if prefix == "epcisBody":
                 header.setdefault("epcisBody", True)
-                if "@context" in header and "type" in header and event in ("start_map", "start_array"):
+                if "@context" in header and "type" in header and event in ("start_map", "start_array") and not whole:
                     break
                 continue
             if event in ("start_map", "start_array"):

@@ -32,6 +32,7 @@ from zhuisu.epcis.index import (
     to_micros,
 )
 from zhuisu.epcis.problems import EPCISError, Problem
+from zhuisu.epcis.vocabulary import FIELD_VTYPES, expand_name
 
 EPC_PATTERN_PREFIX = "urn:epc:idpat:"
 # Parameters of the REST binding that steer paging, not the query (they never enter the fingerprint).
@@ -127,6 +128,19 @@ class MeasureFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class MasterDataFilter:
+    """The event's ``field`` (readPoint, bizLocation, bizStep, disposition, epcClass) names a master-data element:
+    one of ``ids`` or below one of them (``WD_``), or one with one of ``attributes`` set to one of ``values``
+    (``EQ_ATTR_``; ``values`` None: any value, ``HASATTR_``). See ``zhuisu.epcis.vocabulary``."""
+
+    param: str
+    field: str
+    ids: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BodyFilter:
     """A condition on a field the store keeps only in the event body (persistent disposition, error declaration).
 
@@ -158,6 +172,7 @@ class EventQuery:
     fields: tuple[FieldFilter, ...] = ()
     measures: tuple[MeasureFilter, ...] = ()
     body: tuple[BodyFilter, ...] = ()
+    masterdata: tuple[MasterDataFilter, ...] = ()
     error_declared: bool = False
     # "" = capture order (seq), "eventTime", "recordTime", or "field" (an extension field in order_field)
     order_by: str = ""
@@ -209,13 +224,11 @@ _TIME_PARAMS = {
     "GE_recordTime": "ge_record_time",
     "LT_recordTime": "lt_record_time",
 }
-# EQ_readPoint / WD_readPoint: without master data there are no descendants, so WD_ means EQ_ here.
-_LOCATION_PARAMS = {
-    "EQ_readPoint": "read_point",
-    "WD_readPoint": "read_point",
-    "EQ_bizLocation": "biz_location",
-    "WD_bizLocation": "biz_location",
-}
+_LOCATION_PARAMS = {"EQ_readPoint": "read_point", "EQ_bizLocation": "biz_location"}
+# With descendants: the locations below in the master data captured (zhuisu.epcis.vocabulary).
+_WITHIN_PARAMS = {"WD_readPoint": "readPoint", "WD_bizLocation": "bizLocation"}
+_ATTR_RE = re.compile(r"^EQ_ATTR_([A-Za-z]+)_(.+)$", re.S)
+_HASATTR_RE = re.compile(r"^HASATTR_(.+)$", re.S)
 _LINK_RE = re.compile(r"^EQ_(bizTransaction|source|destination)_(.+)$", re.S)
 _QUANTITY_RE = re.compile(r"^(EQ|GT|GE|LT|LE)_quantity(?:_([A-Za-z0-9]{2,4}))?$")
 _FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_(INNER_ILMD_|ILMD_|INNER_)?(.+)$", re.S)
@@ -264,14 +277,9 @@ _NESTED_FIELD_RE = re.compile(
     rf"^(EQ|GT|GE|LT|LE|EXISTS)_(INNER_)?({'|'.join(NESTED_SCOPES)})_(.+)$",
     re.S,
 )
-_UNSUPPORTED_RE = re.compile(
-    r"^(?:EQ_(?:INNER_)?(?:readPoint|bizLocation)_.+"
-    r"|HASATTR_.+|EQ_ATTR_.+)$",
-    re.S,
-)
+_UNSUPPORTED_RE = re.compile(r"^EQ_(?:INNER_)?(?:readPoint|bizLocation)_.+$", re.S)
 _UNSUPPORTED_WHY = (
-    "this repository does not evaluate this parameter yet (location master data and master-data attribute "
-    "queries are not indexed)"
+    "this repository does not evaluate this parameter yet (extension fields of locations are not indexed)"
 )
 
 
@@ -439,6 +447,7 @@ class _Builder:
     order_direction: str | None = None
     event_count_limit: int | None = None
     max_event_count: int | None = None
+    masterdata: list[MasterDataFilter] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -511,6 +520,18 @@ class _Builder:
         elif name in _LOCATION_PARAMS:
             values = _alts(canonical(name, v) for v in self.strings(p))
             self.columns.append(ColumnFilter(name, _LOCATION_PARAMS[name], values))
+        elif name in _WITHIN_PARAMS:
+            ids = _alts(canonical(name, v) for v in self.strings(p))
+            self.masterdata.append(MasterDataFilter(name, _WITHIN_PARAMS[name], ids=ids))
+        elif m := _ATTR_RE.match(name):
+            field_name = self.masterdata_field(name, m.group(1))
+            attribute = expand_name(m.group(2), self.prefixes)
+            values = _alts(self.strings(p))
+            self.masterdata.append(MasterDataFilter(name, field_name, attributes=(attribute,), values=values))
+        elif m := _HASATTR_RE.match(name):
+            field_name = self.masterdata_field(name, m.group(1))
+            attributes = _alts(expand_name(v, self.prefixes) for v in self.strings(p))
+            self.masterdata.append(MasterDataFilter(name, field_name, attributes=attributes))
         elif name == "EQ_transformationID":
             self.columns.append(ColumnFilter(name, "transformation_id", _alts(self.strings(p))))
         elif name == "EQ_eventID":
@@ -588,6 +609,12 @@ class _Builder:
             self.add_field(p, m.group(1), _FIELD_SCOPES[m.group(2) or ""], m.group(3))
         else:
             raise _fail(name, "unknown query parameter")
+
+    @staticmethod
+    def masterdata_field(param: str, name: str) -> str:
+        if name not in FIELD_VTYPES:
+            raise _fail(param, f"master-data attributes are evaluated for {', '.join(FIELD_VTYPES)}, not {name!r}")
+        return name
 
     def add_event_types(self, p: _Param) -> None:
         types = self.strings(p)
@@ -746,6 +773,7 @@ class _Builder:
             fields=tuple(sorted(self.fields, key=repr)),
             measures=tuple(sorted(self.measures, key=repr)),
             body=tuple(sorted(self.body, key=repr)),
+            masterdata=tuple(sorted(self.masterdata, key=repr)),
             error_declared=self.error_declared,
             order_by=self.order_by,
             order_field=self.order_field,

@@ -43,7 +43,16 @@ from sqlalchemy.sql.selectable import Select
 
 from zhuisu.epcis import cbv
 from zhuisu.epcis.index import SENSOR_SCOPE
-from zhuisu.epcis.query import BodyFilter, EventQuery, FieldFilter, IdFilter, MeasureFilter, QuantityFilter
+from zhuisu.epcis.query import (
+    BodyFilter,
+    EventQuery,
+    FieldFilter,
+    IdFilter,
+    MasterDataFilter,
+    MeasureFilter,
+    QuantityFilter,
+)
+from zhuisu.store import vocabulary
 from zhuisu.store.schema import epcis_event, event_field, event_identifier, event_link, named_query
 
 E = epcis_event.c
@@ -292,7 +301,30 @@ def conditions(q: EventQuery) -> list[ColumnElement[bool]]:
         where.append(_measure_condition(mf))
     for bf in q.body:
         where.append(_body_condition(bf))
+    for md in q.masterdata:
+        where.append(_masterdata_condition(md))
     return where
+
+
+_MASTERDATA_COLUMNS = {
+    "readPoint": E.read_point,
+    "bizLocation": E.biz_location,
+    "bizStep": E.biz_step,
+    "disposition": E.disposition,
+}
+_CLASS_ROLES = ("class", "inclass", "outclass")
+
+
+def _masterdata_condition(f: MasterDataFilter) -> ColumnElement[bool]:
+    """The event's field names an element of the captured master data (``zhuisu.store.vocabulary``)."""
+    if f.ids:  # WD_: the given elements or any below them
+        column = _MASTERDATA_COLUMNS[f.field]
+        return or_(column.in_(f.ids), column.in_(vocabulary.below(f.field, f.ids)))
+    elements = vocabulary.with_attribute(f.field, f.attributes, f.values)
+    if f.field == "epcClass":
+        t = event_identifier.c
+        return E.seq.in_(select(t.seq).where(t.role.in_(_CLASS_ROLES), t.id.in_(elements)))
+    return _MASTERDATA_COLUMNS[f.field].in_(elements)
 
 
 # --- ordering and keyset paging ------------------------------------------------------------------------
