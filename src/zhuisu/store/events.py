@@ -1,7 +1,8 @@
 """Writing events: one batch at a time, idempotent by event hash, inside the caller's transaction.
 
-Rows go in through the DB-API driver directly (multi-row ``INSERT … RETURNING`` for events,
-``executemany`` for the index tables): capture must sustain well over 10,000 events/s.
+Rows go in through the DB-API driver directly: on SQLite a multi-row ``INSERT … RETURNING`` for events and
+``executemany`` for the index tables; on PostgreSQL COPY of rows formatted ahead of time (``prepare_batch``, in
+the capturing thread, while the writer thread sends the previous batch). Capture must sustain 10,000 events/s.
 """
 
 from __future__ import annotations
