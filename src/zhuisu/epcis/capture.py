@@ -311,7 +311,7 @@ class _LeafSpool:
     On PostgreSQL the ledger is appended to once per capture, just before commit: the ledger lock (a row lock)
     is then held only for the append itself, so concurrent captures neither queue behind a long one nor
     deadlock on each other's new events. A file, not a list: memory does not grow with the document; and not
-    read back from the event table, which cost a tenth of a 100,000-event capture. (SQLite has one writer at a
+    read back from the event table, which cost ~4 % of a 100,000-event capture. (SQLite has one writer at a
     time anyway: there each batch is appended as it is written, see ``_store``.)
     """
 

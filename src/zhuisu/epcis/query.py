@@ -207,6 +207,7 @@ class EventQuery:
 
 # --- parameter names -----------------------------------------------------------------------------------
 
+CLASS_ROLES = ("class", "inclass", "outclass")  # event_identifier roles of an EPC class, wherever it appears
 _ID_ROLES: Mapping[str, tuple[str, ...]] = {
     "MATCH_epc": ("epc",),
     "MATCH_parentID": ("parent",),
@@ -216,7 +217,7 @@ _ID_ROLES: Mapping[str, tuple[str, ...]] = {
     "MATCH_epcClass": ("class",),
     "MATCH_inputEPCClass": ("inclass",),
     "MATCH_outputEPCClass": ("outclass",),
-    "MATCH_anyEPCClass": ("class", "inclass", "outclass"),
+    "MATCH_anyEPCClass": CLASS_ROLES,
 }
 _TIME_PARAMS = {
     "GE_eventTime": "ge_event_time",
@@ -800,9 +801,6 @@ def canonical(param: str, value: str) -> str:
         return value
 
 
-_CLASS_ROLES = frozenset({"class", "inclass", "outclass"})
-
-
 def id_filter(param: str, roles: tuple[str, ...], values: Iterable[str]) -> IdFilter:
     """Identifiers and EPC patterns (``urn:epc:idpat:…``, EPCIS 2.0 §8.2.7.1.1) for a MATCH_ parameter.
 
@@ -811,7 +809,7 @@ def id_filter(param: str, roles: tuple[str, ...], values: Iterable[str]) -> IdFi
     """
     from zhuisu.codes.epc import epc_pattern_like
 
-    classes = bool(_CLASS_ROLES.intersection(roles))
+    classes = any(role in CLASS_ROLES for role in roles)
     ids: list[str] = []
     patterns: list[str] = []
     for value in values:

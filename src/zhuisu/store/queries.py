@@ -44,6 +44,7 @@ from sqlalchemy.sql.selectable import Select
 from zhuisu.epcis import cbv
 from zhuisu.epcis.index import SENSOR_SCOPE
 from zhuisu.epcis.query import (
+    CLASS_ROLES,
     BodyFilter,
     EventQuery,
     FieldFilter,
@@ -312,7 +313,6 @@ _MASTERDATA_COLUMNS = {
     "bizStep": E.biz_step,
     "disposition": E.disposition,
 }
-_CLASS_ROLES = ("class", "inclass", "outclass")
 
 
 def _masterdata_condition(f: MasterDataFilter) -> ColumnElement[bool]:
@@ -323,7 +323,7 @@ def _masterdata_condition(f: MasterDataFilter) -> ColumnElement[bool]:
     elements = vocabulary.with_attribute(f.field, f.attributes, f.values)
     if f.field == "epcClass":
         t = event_identifier.c
-        return E.seq.in_(select(t.seq).where(t.role.in_(_CLASS_ROLES), t.id.in_(elements)))
+        return E.seq.in_(select(t.seq).where(t.role.in_(CLASS_ROLES), t.id.in_(elements)))
     return _MASTERDATA_COLUMNS[f.field].in_(elements)
 
 

@@ -46,10 +46,10 @@ def record(conn: Connection, data: MasterData, party: str | None) -> int:
     for vtype, element in data.attributes:
         by_vtype.setdefault(vtype, []).append(element)
     a, c = masterdata_attribute.c, masterdata_child.c
+    mine_a, mine_c = a.party.is_not_distinct_from(party), c.party.is_not_distinct_from(party)
     for vtype, elements in by_vtype.items():
         for start in range(0, len(elements), _CHUNK):
             chunk = elements[start : start + _CHUNK]
-            mine_a, mine_c = a.party.is_not_distinct_from(party), c.party.is_not_distinct_from(party)
             conn.execute(delete(masterdata_attribute).where(a.vtype == vtype, a.element.in_(chunk), mine_a))
             conn.execute(delete(masterdata_child).where(c.vtype == vtype, c.parent.in_(chunk), mine_c))
             attributes = [
